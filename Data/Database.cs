@@ -1,0 +1,90 @@
+using Dapper;
+using DbUp;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SupportChat.Setup;
+
+namespace SupportChat.Data;
+
+public static class Database
+{
+    public static void AddDatabase(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+        services.AddSingleton<MigrationReport>();
+        services.AddHostedService<DatabaseMigrator>();
+    }
+}
+
+/// <summary>What the migrator did at this start; readiness waits for Completed.</summary>
+public sealed class MigrationReport
+{
+    public volatile bool Completed;
+    public IReadOnlyList<string> AppliedScripts { get; set; } = [];
+}
+
+/// <summary>
+/// Applies the embedded Sql/NNNN_*.sql scripts before the server starts listening.
+/// A PostgreSQL advisory lock makes instances that start together migrate one after the other.
+/// </summary>
+sealed class DatabaseMigrator(NpgsqlDataSource db, IOptions<DatabaseOptions> options, MigrationReport report, ILogger<DatabaseMigrator> log)
+    : IHostedLifecycleService
+{
+    // Any fixed 64-bit key; all SupportChat instances on one database agree on it ("SupportCh").
+    const long MigrationLockKey = 0x53_75_70_70_6F_72_74_43;
+
+    // StartingAsync runs before any hosted service's StartAsync, so before Kestrel accepts a request.
+    public async Task StartingAsync(CancellationToken ct)
+    {
+        NpgsqlConnection c;
+        try
+        {
+            c = await db.OpenConnectionAsync(ct);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new StartupException($"cannot connect to PostgreSQL named by Database:ConnectionString ({ex.Message})", ex);
+        }
+        await using (c)
+        {
+            await c.ExecuteAsync("SELECT pg_advisory_lock(@MigrationLockKey)", new { MigrationLockKey });
+            try
+            {
+                var result = DeployChanges.To
+                    // NpgsqlDataSource.ConnectionString hides the password; DbUp opens its own connections.
+                    .PostgresqlDatabase(options.Value.ConnectionString)
+                    .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly, name => name.Contains(".Sql."))
+                    .WithTransactionPerScript()
+                    .LogTo(new DbUpLog(log))
+                    .Build()
+                    .PerformUpgrade();
+                if (!result.Successful)
+                    throw new StartupException($"database migration {result.ErrorScript?.Name ?? "(unknown script)"} failed: {result.Error?.Message}", result.Error);
+                report.AppliedScripts = result.Scripts.Select(s => s.Name).ToList();
+                log.LogInformation("Database schema is current; {Count} script(s) applied at this start", report.AppliedScripts.Count);
+            }
+            finally
+            {
+                await c.ExecuteAsync("SELECT pg_advisory_unlock(@MigrationLockKey)", new { MigrationLockKey });
+            }
+        }
+        report.Completed = true;
+    }
+
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken ct) => Task.CompletedTask;
+}
+
+/// <summary>DbUp's progress goes to our log; its errors are reported once, as the start-up failure line.</summary>
+sealed class DbUpLog(ILogger log) : DbUp.Engine.Output.IUpgradeLog
+{
+    public void LogTrace(string format, params object[] args) => log.LogTrace(format, args);
+    public void LogDebug(string format, params object[] args) => log.LogDebug(format, args);
+    public void LogInformation(string format, params object[] args) => log.LogInformation(format, args);
+    public void LogWarning(string format, params object[] args) => log.LogWarning(format, args);
+    public void LogError(string format, params object[] args) => log.LogDebug(format, args);
+    public void LogError(Exception ex, string format, params object[] args) => log.LogDebug(ex, format, args);
+}

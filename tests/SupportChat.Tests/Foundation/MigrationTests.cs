@@ -1,0 +1,106 @@
+using System.Security.Cryptography;
+using Dapper;
+using Npgsql;
+using SupportChat.Data;
+using SupportChat.Tests.Infrastructure;
+
+namespace SupportChat.Tests.Foundation;
+
+public sealed class MigrationTests
+{
+    static readonly string[] Scripts = typeof(Program).Assembly.GetManifestResourceNames()
+        .Where(n => n.Contains(".Sql.", StringComparison.Ordinal)).Order().ToArray();
+
+    static async Task<List<(string Name, DateTime Applied)>> JournalAsync(string connectionString)
+    {
+        await using var c = new NpgsqlConnection(connectionString);
+        return (await c.QueryAsync<(string, DateTime)>("SELECT scriptname, applied FROM schemaversions ORDER BY scriptname")).ToList();
+    }
+
+    [Fact]
+    public async Task Migrations_apply_once_and_a_restart_applies_nothing_new()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        try
+        {
+            await using (var first = new SupportChatApp(db))
+            {
+                _ = first.Server;
+                Assert.Equal(Scripts, first.Get<MigrationReport>().AppliedScripts.Order());
+            }
+            var journal = await JournalAsync(db);
+            Assert.Equal(Scripts, journal.Select(j => j.Name));
+
+            await using (var second = new SupportChatApp(db))
+            {
+                _ = second.Server;
+                Assert.True(second.Get<MigrationReport>().Completed);
+                Assert.Empty(second.Get<MigrationReport>().AppliedScripts);
+            }
+            Assert.Equal(journal, await JournalAsync(db));
+        }
+        finally { await TestPostgres.DropDatabaseAsync(db); }
+    }
+
+    [Fact]
+    public async Task Two_instances_starting_together_migrate_once()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        try
+        {
+            await using var a = new SupportChatApp(db);
+            await using var b = new SupportChatApp(db);
+            await Task.WhenAll(Task.Run(() => a.Server), Task.Run(() => b.Server));
+
+            var applied = new[] { a, b }.Select(app => app.Get<MigrationReport>().AppliedScripts.Count).Order().ToArray();
+            Assert.Equal([0, Scripts.Length], applied);
+            Assert.Equal(Scripts, (await JournalAsync(db)).Select(j => j.Name));
+            foreach (var app in new[] { a, b })
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await app.CreateClient().GetAsync("/health/ready")).StatusCode);
+        }
+        finally { await TestPostgres.DropDatabaseAsync(db); }
+    }
+
+    [Fact]
+    public async Task A_failing_script_stops_start_up_naming_it_and_keeps_the_scripts_before_it()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        try
+        {
+            // An object in the way makes 0002 fail half-way; its transaction must leave nothing behind.
+            await using (var c = new NpgsqlConnection(db))
+                await c.ExecuteAsync("CREATE TABLE messages (x int)");
+
+            var failure = await AppProcess.ExpectStartupFailureAsync(new Dictionary<string, string>
+            {
+                ["Database:ConnectionString"] = db,
+                ["Server:Port"] = AppProcess.FreePort().ToString(),
+            });
+            Assert.Contains("0002_conversations.sql", failure);
+
+            Assert.Equal([Scripts[0]], (await JournalAsync(db)).Select(j => j.Name));
+            await using var check = new NpgsqlConnection(db);
+            Assert.Equal(0, await check.ExecuteScalarAsync<int>("SELECT count(*) FROM pg_tables WHERE tablename IN ('visitors', 'conversations')"));
+        }
+        finally { await TestPostgres.DropDatabaseAsync(db); }
+    }
+
+    // An applied script is never edited: changes come as new scripts. Adding a script means adding its line here.
+    static readonly Dictionary<string, string> AppliedScriptHashes = new()
+    {
+        ["SupportChat.Sql.0001_admins.sql"] = "caa154373052c7dc798ce046a440ad8eaf19ac75008388f3e99f200e883399a5",
+        ["SupportChat.Sql.0002_conversations.sql"] = "4432985dda3f8cd883c412d635c93d8666c0a7d7c2dfabfc99eb8a3917b58745",
+        ["SupportChat.Sql.0003_tags_attachments.sql"] = "574c63b57b843ea2c4767541b84dd8c216c340925e7d2ce2ed8d9bb42722304c",
+    };
+
+    [Fact]
+    public void Applied_scripts_are_never_edited()
+    {
+        var actual = Scripts.ToDictionary(name => name, name =>
+        {
+            using var stream = typeof(Program).Assembly.GetManifestResourceStream(name)!;
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        });
+        Assert.Equal(AppliedScriptHashes.OrderBy(p => p.Key), actual.OrderBy(p => p.Key));
+    }
+}
