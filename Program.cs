@@ -13,6 +13,9 @@ builder.AddSupportChatOptions();
 // PostgreSQL: one pooled data source; DbUp migrations run before the server accepts requests.
 builder.Services.AddDatabase();
 
+// Admin sessions: cookie, binding, CSRF and Origin checks.
+builder.Services.AddSingleton<AdminAuthentication>();
+
 // Optional parts: Redis and Telegram are off when not configured.
 builder.AddRedis();
 builder.AddTelegram();

@@ -10,6 +10,8 @@ public static class Database
 {
     public static void AddDatabase(this IServiceCollection services)
     {
+        // Columns are snake_case (admin_id), records are PascalCase (AdminId).
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
         services.AddSingleton<MigrationReport>();
         services.AddHostedService<DatabaseMigrator>();

@@ -36,6 +36,10 @@ public sealed class ServerOptions
     public const string Section = "Server";
     public int Port { get; set; } = 8080;
     public string ListenAddress { get; set; } = "127.0.0.1";
+    /// <summary>The address people use to reach the service (links printed and sent); default http://localhost:Port.</summary>
+    public string? PublicUrl { get; set; }
+
+    public string BaseUrl => (string.IsNullOrWhiteSpace(PublicUrl) ? $"http://localhost:{Port}" : PublicUrl).TrimEnd('/');
 
     public IEnumerable<string> Errors()
     {
@@ -43,6 +47,41 @@ public sealed class ServerOptions
             yield return $"Server:Port is {Port}: expected a TCP port from 1 to 65535";
         if (!IPAddress.TryParse(ListenAddress, out _))
             yield return $"Server:ListenAddress is '{ListenAddress}': expected an IP address such as 127.0.0.1 or 0.0.0.0";
+        if (!string.IsNullOrWhiteSpace(PublicUrl) && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+            yield return $"Server:PublicUrl is '{PublicUrl}': expected an absolute http(s) URL such as https://support.example";
+    }
+}
+
+public enum IpBinding { Exact, Subnet, Off }
+
+public sealed class AdminOptions
+{
+    public const string Section = "Admin";
+    /// <summary>A session unused for this long ends.</summary>
+    public int SessionIdleMinutes { get; set; } = 60;
+    /// <summary>A session ends this long after login, used or not.</summary>
+    public int SessionLifetimeHours { get; set; } = 12;
+    /// <summary>How strictly a session is tied to the IP it logged in from: Exact, Subnet (same /24 or /64) or Off.</summary>
+    public IpBinding IpBinding { get; set; } = IpBinding.Exact;
+    /// <summary>Mark the session cookie Secure even on plain HTTP requests (behind a TLS-terminating proxy).</summary>
+    public bool AlwaysSecureCookies { get; set; }
+    /// <summary>Failed logins allowed per IP and per username within LoginFailureWindowMinutes.</summary>
+    public int LoginFailureLimit { get; set; } = 5;
+    public int LoginFailureWindowMinutes { get; set; } = 5;
+    public int EnrollmentLinkMinutes { get; set; } = 30;
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-For / -Proto are believed.</summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    public IEnumerable<string> Errors()
+    {
+        if (SessionIdleMinutes is < 1 or > 24 * 60) yield return $"Admin:SessionIdleMinutes is {SessionIdleMinutes}: expected 1 to 1440";
+        if (SessionLifetimeHours is < 1 or > 24 * 30) yield return $"Admin:SessionLifetimeHours is {SessionLifetimeHours}: expected 1 to 720";
+        if (LoginFailureLimit is < 1 or > 1000) yield return $"Admin:LoginFailureLimit is {LoginFailureLimit}: expected 1 to 1000";
+        if (LoginFailureWindowMinutes is < 1 or > 24 * 60) yield return $"Admin:LoginFailureWindowMinutes is {LoginFailureWindowMinutes}: expected 1 to 1440";
+        if (EnrollmentLinkMinutes is < 1 or > 7 * 24 * 60) yield return $"Admin:EnrollmentLinkMinutes is {EnrollmentLinkMinutes}: expected 1 to 10080";
+        for (var i = 0; i < TrustedProxies.Length; i++)
+            if (!IPAddress.TryParse(TrustedProxies[i], out _))
+                yield return $"Admin:TrustedProxies:{i} is '{TrustedProxies[i]}': expected an IP address";
     }
 }
 
@@ -107,6 +146,7 @@ public static class SupportChatOptionsSetup
         var services = builder.Services;
         services.AddValidatedOptions<DatabaseOptions>(DatabaseOptions.Section, o => o.Errors());
         services.AddValidatedOptions<ServerOptions>(ServerOptions.Section, o => o.Errors());
+        services.AddValidatedOptions<AdminOptions>(AdminOptions.Section, o => o.Errors());
         services.AddValidatedOptions<WidgetOptions>(WidgetOptions.Section, o => o.Errors());
         services.AddValidatedOptions<RedisOptions>(RedisOptions.Section, o => o.Errors());
         services.AddValidatedOptions<TelegramOptions>(TelegramOptions.Section, o => o.Errors());

@@ -1,0 +1,29 @@
+namespace SupportChat.Endpoints;
+
+/// <summary>
+/// The one error shape of the HTTP API and the sockets: { "error": code, "message": text }.
+/// Codes are stable: bad_request, too_large, rate_limited, unauthorized, forbidden, not_found, conflict.
+/// </summary>
+public sealed record ApiError(string Error, string Message)
+{
+    public static IResult BadRequest(string message) => Result(StatusCodes.Status400BadRequest, "bad_request", message);
+    public static IResult Unauthorized(string message = "Log in first.") => Result(StatusCodes.Status401Unauthorized, "unauthorized", message);
+    public static IResult Forbidden(string message) => Result(StatusCodes.Status403Forbidden, "forbidden", message);
+    public static IResult NotFound(string message) => Result(StatusCodes.Status404NotFound, "not_found", message);
+    public static IResult Conflict(string message) => Result(StatusCodes.Status409Conflict, "conflict", message);
+    public static IResult TooLarge(string message) => Result(StatusCodes.Status413PayloadTooLarge, "too_large", message);
+
+    public static IResult RateLimited(TimeSpan retryAfter, string message = "Too many requests; try again later.") =>
+        new RateLimitedResult(retryAfter, new ApiError("rate_limited", message));
+
+    static IResult Result(int status, string code, string message) => TypedResults.Json(new ApiError(code, message), statusCode: status);
+
+    sealed class RateLimitedResult(TimeSpan retryAfter, ApiError error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
+            return TypedResults.Json(error, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(http);
+        }
+    }
+}
