@@ -157,7 +157,7 @@ public static class SupportChatOptionsSetup
                 kestrel.Listen(IPAddress.Parse(server.Value.ListenAddress), server.Value.Port));
     }
 
-    static void AddValidatedOptions<T>(this IServiceCollection services, string section, Func<T, IEnumerable<string>> errors)
+    public static void AddValidatedOptions<T>(this IServiceCollection services, string section, Func<T, IEnumerable<string>> errors)
         where T : class
     {
         services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
