@@ -13,8 +13,13 @@ builder.AddSupportChatOptions();
 // PostgreSQL: one pooled data source; DbUp migrations run before the server accepts requests.
 builder.Services.AddDatabase();
 
-// Admin sessions: cookie, binding, CSRF and Origin checks.
+// Security: Data Protection keys in PostgreSQL, trusted proxies, CORS for the widget, rate limits, errors in one shape.
+builder.AddSecurity();
+builder.Services.AddApiErrors();
+
+// Admins: sessions bound to their client, and the first admin's enrollment link.
 builder.Services.AddSingleton<AdminAuthentication>();
+builder.Services.AddFirstAdminEnrollment();
 
 // Optional parts: Redis and Telegram are off when not configured.
 builder.AddRedis();
@@ -27,12 +32,20 @@ builder.Services.AddOpenApi();
 return StartupFailure.RunOrExit(log, () =>
 {
     var app = builder.Build();
+    if (AdminCommands.IsCommand(args)) return AdminCommands.Run(app, args);
+
+    app.UseSecurity();
+    app.UseApiErrors();
     app.UseSupportChatRequestLogging();
     app.UseStaticFiles();
     app.MapHealth();
     app.MapMetricsEndpoint();
     app.MapOpenApi();
+    app.MapAdminAuth();
+    app.MapAdmins();
+    app.MapAudit();
     app.Run();
+    return 0;
 });
 
 public partial class Program;

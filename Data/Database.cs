@@ -14,7 +14,8 @@ public static class Database
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
         services.AddSingleton<MigrationReport>();
-        services.AddHostedService<DatabaseMigrator>();
+        services.AddSingleton<DatabaseMigrator>();
+        services.AddHostedService(sp => sp.GetRequiredService<DatabaseMigrator>());
     }
 }
 
@@ -29,14 +30,16 @@ public sealed class MigrationReport
 /// Applies the embedded Sql/NNNN_*.sql scripts before the server starts listening.
 /// A PostgreSQL advisory lock makes instances that start together migrate one after the other.
 /// </summary>
-sealed class DatabaseMigrator(NpgsqlDataSource db, IOptions<DatabaseOptions> options, MigrationReport report, ILogger<DatabaseMigrator> log)
+public sealed class DatabaseMigrator(NpgsqlDataSource db, IOptions<DatabaseOptions> options, MigrationReport report, ILogger<DatabaseMigrator> log)
     : IHostedLifecycleService
 {
     // Any fixed 64-bit key; all SupportChat instances on one database agree on it ("SupportCh").
     const long MigrationLockKey = 0x53_75_70_70_6F_72_74_43;
 
     // StartingAsync runs before any hosted service's StartAsync, so before Kestrel accepts a request.
-    public async Task StartingAsync(CancellationToken ct)
+    public Task StartingAsync(CancellationToken ct) => MigrateAsync(ct);
+
+    public async Task MigrateAsync(CancellationToken ct)
     {
         NpgsqlConnection c;
         try

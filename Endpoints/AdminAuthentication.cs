@@ -127,17 +127,19 @@ public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptio
         var revoked = await AdminSessionStore.RevokeAsync(c, tx, adminId, sessionId, reason);
         if (revoked.Count > 0) await AuditLog.WriteAsync(c, tx, audit with { Details = audit.Details ?? new { reason, sessions = revoked } });
         await tx.CommitAsync();
-        foreach (var id in revoked) SignalEnded(id);
+        SignalEnded(revoked);
         return revoked.Count;
     }
 
-    void SignalEnded(long sessionId)
+    /// <summary>Ends the sockets of sessions revoked in a transaction that has committed.</summary>
+    public void SignalEnded(IEnumerable<long> sessionIds)
     {
-        if (endedSignals.TryRemove(sessionId, out var cts))
-        {
-            cts.Cancel();
-            cts.Dispose();
-        }
+        foreach (var id in sessionIds)
+            if (endedSignals.TryRemove(id, out var cts))
+            {
+                cts.Cancel();
+                cts.Dispose();
+            }
     }
 
     bool SameNetwork(string? sessionIp, string? requestIp)

@@ -6,6 +6,7 @@ namespace SupportChat.Endpoints;
 /// </summary>
 public sealed record ApiError(string Error, string Message)
 {
+
     public static IResult BadRequest(string message) => Result(StatusCodes.Status400BadRequest, "bad_request", message);
     public static IResult Unauthorized(string message = "Log in first.") => Result(StatusCodes.Status401Unauthorized, "unauthorized", message);
     public static IResult Forbidden(string message) => Result(StatusCodes.Status403Forbidden, "forbidden", message);
@@ -25,5 +26,30 @@ public sealed record ApiError(string Error, string Message)
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
             return TypedResults.Json(error, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(http);
         }
+    }
+}
+
+public static class ApiErrorHandling
+{
+    public static void AddApiErrors(this IServiceCollection services) =>
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+
+    /// <summary>Malformed JSON, a missing body or one over the size limit get the same error shape as everything else.</summary>
+    public static void UseApiErrors(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
+            {
+                var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? ApiError.TooLarge("The request body is too large.")
+                    : ApiError.BadRequest("The request is malformed: " + ex.Message);
+                await error.ExecuteAsync(http);
+            }
+        });
     }
 }

@@ -8,12 +8,11 @@ public sealed class StartupException(string message, Exception? inner = null) : 
 public static class StartupFailure
 {
     /// <summary>Builds and runs the app; a configuration or start-up failure becomes one log line and exit code 1.</summary>
-    public static int RunOrExit(Serilog.ILogger log, Action buildAndRun)
+    public static int RunOrExit(Serilog.ILogger log, Func<int> buildAndRun)
     {
         try
         {
-            buildAndRun();
-            return 0;
+            return buildAndRun();
         }
         catch (Exception ex) when (Describe(ex) is { } reason)
         {

@@ -154,7 +154,11 @@ public static class SupportChatOptionsSetup
         // Kestrel reads the validated settings when it starts, which is after validation.
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
             .Configure<IOptions<ServerOptions>>((kestrel, server) =>
-                kestrel.Listen(IPAddress.Parse(server.Value.ListenAddress), server.Value.Port));
+            {
+                kestrel.Listen(IPAddress.Parse(server.Value.ListenAddress), server.Value.Port);
+                // JSON requests are small; an endpoint that takes files raises its own limit.
+                kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            });
     }
 
     public static void AddValidatedOptions<T>(this IServiceCollection services, string section, Func<T, IEnumerable<string>> errors)

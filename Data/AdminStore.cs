@@ -1,0 +1,104 @@
+using Dapper;
+using Npgsql;
+
+namespace SupportChat.Data;
+
+public sealed record AdminRow(long Id, string Username, string DisplayName, string Status, string? TotpSecret, long? TotpLastStep,
+    DateTime CreatedAt, DateTime? EnrolledAt);
+
+public sealed record EnrollmentRow(long Id, long AdminId, string Username, string DisplayName, string? TotpSecret, DateTime ExpiresAt);
+
+public sealed record LoginFailures(int ByIp, int ByUsername, DateTime? OldestByIp, DateTime? OldestByUsername);
+
+/// <summary>Admin accounts, their enrollment links and TOTP state.</summary>
+public static class AdminStore
+{
+    const string SelectAdmin = "SELECT id, username, display_name, status, totp_secret, totp_last_step, created_at, enrolled_at FROM admins";
+
+    public static async Task<AdminRow?> FindByUsernameAsync(NpgsqlDataSource db, string username)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleOrDefaultAsync<AdminRow>(SelectAdmin + " WHERE lower(username) = lower(@username)", new { username });
+    }
+
+    public static async Task<IReadOnlyList<AdminRow>> ListAsync(NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return (await c.QueryAsync<AdminRow>(SelectAdmin + " WHERE status <> 'removed' ORDER BY lower(username)")).ToList();
+    }
+
+    public static async Task<bool> AnyActiveAsync(NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM admins WHERE status = 'active')");
+    }
+
+    /// <summary>The admin with this username, created as pending when missing (a removed one comes back as pending).</summary>
+    public static Task<AdminRow> UpsertPendingAsync(NpgsqlConnection c, NpgsqlTransaction tx, string username, string displayName) =>
+        c.QuerySingleAsync<AdminRow>("""
+            INSERT INTO admins (username, display_name) VALUES (@username, @displayName)
+            ON CONFLICT (lower(username)) DO UPDATE
+                SET status = CASE WHEN admins.status = 'removed' THEN 'pending' ELSE admins.status END,
+                    removed_at = NULL
+            RETURNING id, username, display_name, status, totp_secret, totp_last_step, created_at, enrolled_at
+            """, new { username, displayName }, tx);
+
+    /// <summary>Accepts a TOTP time step once: true only if it is newer than every step accepted before for this admin.</summary>
+    public static async Task<bool> ClaimTotpStepAsync(NpgsqlDataSource db, long adminId, long step)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.ExecuteAsync(
+            "UPDATE admins SET totp_last_step = @step WHERE id = @adminId AND (totp_last_step IS NULL OR totp_last_step < @step)",
+            new { adminId, step }) == 1;
+    }
+
+    /// <summary>Marks an admin removed; returns false when there is no such admin or it was already removed.</summary>
+    public static async Task<bool> RemoveAsync(NpgsqlConnection c, NpgsqlTransaction tx, long adminId) =>
+        await c.ExecuteAsync("UPDATE admins SET status = 'removed', removed_at = now() WHERE id = @adminId AND status <> 'removed'",
+            new { adminId }, tx) == 1;
+
+    public static Task<int> CountActiveAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
+        c.ExecuteScalarAsync<int>("SELECT count(*) FROM admins WHERE status = 'active'", transaction: tx);
+
+    public static Task CreateEnrollmentAsync(NpgsqlConnection c, NpgsqlTransaction tx, long adminId, byte[] tokenHash, long? createdBy, DateTime expiresAt) =>
+        c.ExecuteAsync("""
+            INSERT INTO admin_enrollments (admin_id, token_hash, created_by, expires_at) VALUES (@adminId, @tokenHash, @createdBy, @expiresAt)
+            """, new { adminId, tokenHash, createdBy, expiresAt }, tx);
+
+    /// <summary>An unused, unexpired enrollment link, locked for the caller's transaction.</summary>
+    public static Task<EnrollmentRow?> FindOpenEnrollmentAsync(NpgsqlConnection c, NpgsqlTransaction tx, byte[] tokenHash) =>
+        c.QuerySingleOrDefaultAsync<EnrollmentRow>("""
+            SELECT e.id, e.admin_id, a.username, a.display_name, e.totp_secret, e.expires_at
+            FROM admin_enrollments e JOIN admins a ON a.id = e.admin_id
+            WHERE e.token_hash = @tokenHash AND e.used_at IS NULL AND e.expires_at > now() AND a.status <> 'removed'
+            FOR UPDATE OF e
+            """, new { tokenHash }, tx);
+
+    public static Task SetEnrollmentSecretAsync(NpgsqlConnection c, NpgsqlTransaction tx, long enrollmentId, string protectedSecret) =>
+        c.ExecuteAsync("UPDATE admin_enrollments SET totp_secret = @protectedSecret WHERE id = @enrollmentId",
+            new { enrollmentId, protectedSecret }, tx);
+
+    /// <summary>Completes an enrollment: the link is spent, the admin active with the new secret, and the proving step used.</summary>
+    public static async Task CompleteEnrollmentAsync(NpgsqlConnection c, NpgsqlTransaction tx, EnrollmentRow e, long step)
+    {
+        await c.ExecuteAsync("UPDATE admin_enrollments SET used_at = now() WHERE id = @Id", new { e.Id }, tx);
+        await c.ExecuteAsync("""
+            UPDATE admins SET totp_secret = @TotpSecret, totp_last_step = @step, status = 'active', enrolled_at = now()
+            WHERE id = @AdminId
+            """, new { e.TotpSecret, step, e.AdminId }, tx);
+    }
+
+    /// <summary>Failed logins within the window, from one IP and for one username.</summary>
+    public static async Task<LoginFailures> RecentLoginFailuresAsync(NpgsqlDataSource db, string? ip, string username, TimeSpan window)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleAsync<LoginFailures>("""
+            SELECT count(*) FILTER (WHERE ip = @ip::inet)::int AS by_ip,
+                   count(*) FILTER (WHERE details->>'username' = @username)::int AS by_username,
+                   min(at) FILTER (WHERE ip = @ip::inet) AS oldest_by_ip,
+                   min(at) FILTER (WHERE details->>'username' = @username) AS oldest_by_username
+            FROM audit_log
+            WHERE action = 'login.failed' AND at > now() - @window
+            """, new { ip, username, window });
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SupportChat.Data;
+using SupportChat.Endpoints;
+
+namespace SupportChat.Setup;
+
+/// <summary>How the first admin, and an admin who lost their authenticator, get an enrollment link.</summary>
+public static class AdminCommands
+{
+    public static void AddFirstAdminEnrollment(this IServiceCollection services) => services.AddHostedService<FirstAdminEnrollment>();
+
+    public static bool IsCommand(string[] args) => args is ["admin", ..];
+
+    /// <summary>
+    /// <c>admin enroll NAME [DISPLAY NAME]</c>: prints a fresh enrollment link for NAME (a new admin, or an existing one
+    /// whose authenticator is lost; their old sessions end when the link is used).
+    /// </summary>
+    public static int Run(WebApplication app, string[] args)
+    {
+        if (args is not ["admin", "enroll", var username, ..] || string.IsNullOrWhiteSpace(username))
+        {
+            Console.Error.WriteLine("usage: SupportChat admin enroll USERNAME [DISPLAY NAME]");
+            return 2;
+        }
+        var displayName = args.Length > 3 ? string.Join(' ', args[3..]) : username;
+        var services = app.Services;
+        services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+        var link = AdminsApi.CreateEnrollmentLinkAsync(services.GetRequiredService<NpgsqlDataSource>(),
+            services.GetRequiredService<IOptions<AdminOptions>>().Value, services.GetRequiredService<IOptions<ServerOptions>>().Value,
+            username.Trim().ToLowerInvariant(), displayName.Trim(), createdBy: null, new AuditEntry("admin.enrollment_link.command_line"),
+            refuseActive: false).GetAwaiter().GetResult()!;
+        Console.WriteLine($"Enrollment link for '{link.Admin.Username}', valid until {link.ExpiresAt:u}:");
+        Console.WriteLine(link.Url);
+        return 0;
+    }
+
+    /// <summary>At start-up, while no admin is active, prints a new one-time enrollment link for 'admin'.</summary>
+    sealed class FirstAdminEnrollment(NpgsqlDataSource db, IOptions<AdminOptions> admin, IOptions<ServerOptions> server,
+        ILogger<FirstAdminEnrollment> log) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken ct)
+        {
+            if (await AdminStore.AnyActiveAsync(db)) return;
+            var link = await AdminsApi.CreateEnrollmentLinkAsync(db, admin.Value, server.Value, "admin", "Administrator", createdBy: null,
+                new AuditEntry("admin.enrollment_link.first_start"), refuseActive: true);
+            if (link is not null)
+                log.LogWarning("No admin exists yet. Enroll the first admin ('admin') before {ExpiresAt:u} at {EnrollmentUrl}", link.ExpiresAt, link.Url);
+        }
+
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    }
+}
