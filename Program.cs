@@ -36,6 +36,7 @@ return StartupFailure.RunOrExit(log, () =>
 
     app.UseSecurity();
     app.UseApiErrors();
+    app.UseAdminAuthentication();
     app.UseSupportChatRequestLogging();
     app.UseStaticFiles();
     app.MapHealth();

@@ -10,7 +10,7 @@ using SupportChat.Setup;
 
 namespace SupportChat.Endpoints;
 
-/// <summary>The logged-in admin behind a request or socket. Handlers take it as a parameter (bound from the admin filter).</summary>
+/// <summary>The logged-in admin behind a request or socket. Handlers of RequireAdmin endpoints take it as a parameter.</summary>
 public sealed record AdminPrincipal(long AdminId, long SessionId, string Username, string DisplayName, string CsrfToken, DateTime ExpiresAt)
 {
     internal const string ItemKey = nameof(AdminPrincipal);
@@ -166,27 +166,39 @@ public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptio
             Encoding.UTF8.GetBytes(admin.CsrfToken));
 }
 
-public static class AdminAuthenticationFilter
+public static class AdminAuthenticationMiddleware
 {
+    sealed class RequiresAdmin;
+
     /// <summary>
-    /// Every endpoint of the group needs a live admin session; state-changing requests also need the session's
-    /// CSRF token in X-CSRF-Token and this service's own Origin.
+    /// Every endpoint here needs a live admin session; state-changing requests also need the session's CSRF token
+    /// in X-CSRF-Token and this service's own Origin. Checked by UseAdminAuthentication before parameters are bound.
     /// </summary>
-    public static RouteGroupBuilder RequireAdmin(this RouteGroupBuilder group)
+    public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiresAdmin());
+
+    public static void UseAdminAuthentication(this WebApplication app) => app.Use(async (http, next) =>
     {
-        group.AddEndpointFilter(async (context, next) =>
+        if (http.GetEndpoint()?.Metadata.GetMetadata<RequiresAdmin>() is null)
         {
-            var http = context.HttpContext;
-            var changesState = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
-            var baseUrl = http.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.BaseUrl;
-            if (changesState && !AdminAuthentication.IsSameOrigin(http, baseUrl))
-                return ApiError.Forbidden("Admin requests must come from the admin console's own origin.");
-            var admin = await http.RequestServices.GetRequiredService<AdminAuthentication>().AuthenticateAsync(http);
-            if (admin is null) return ApiError.Unauthorized();
-            if (changesState && !AdminAuthentication.CsrfMatches(http, admin))
-                return ApiError.Forbidden("Missing or wrong CSRF token.");
-            return await next(context);
-        });
-        return group;
+            await next(http);
+            return;
+        }
+        var error = await CheckAsync(http);
+        if (error is null) await next(http);
+        else await error.ExecuteAsync(http);
+    });
+
+    static async Task<IResult?> CheckAsync(HttpContext http)
+    {
+        var changesState = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
+        var baseUrl = http.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.BaseUrl;
+        if (changesState && !AdminAuthentication.IsSameOrigin(http, baseUrl))
+            return ApiError.Forbidden("Admin requests must come from the admin console's own origin.");
+        var admin = await http.RequestServices.GetRequiredService<AdminAuthentication>().AuthenticateAsync(http);
+        if (admin is null) return ApiError.Unauthorized();
+        if (changesState && !AdminAuthentication.CsrfMatches(http, admin))
+            return ApiError.Forbidden("Missing or wrong CSRF token.");
+        return null;
     }
 }

@@ -45,9 +45,20 @@ public static class ApiErrorHandling
             }
             catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
             {
-                var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? ApiError.TooLarge("The request body is too large.")
-                    : ApiError.BadRequest("The request is malformed: " + ex.Message);
+                http.Response.StatusCode = ex.StatusCode;
+            }
+            // An API error the framework answered with an empty body (bad JSON, body too large, no such route) gets the shape too.
+            if (!http.Response.HasStarted && http.Response.ContentLength is null or 0 && http.Request.Path.StartsWithSegments("/api")
+                && http.Response.StatusCode is >= 400 and < 500)
+            {
+                var error = http.Response.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => ApiError.TooLarge("The request body is too large."),
+                    StatusCodes.Status404NotFound => ApiError.NotFound("No such API endpoint."),
+                    StatusCodes.Status401Unauthorized => ApiError.Unauthorized(),
+                    StatusCodes.Status403Forbidden => ApiError.Forbidden("Not allowed."),
+                    _ => ApiError.BadRequest("The request is malformed."),
+                };
                 await error.ExecuteAsync(http);
             }
         });

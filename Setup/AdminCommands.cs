@@ -45,7 +45,7 @@ public static class AdminCommands
             var link = await AdminsApi.CreateEnrollmentLinkAsync(db, admin.Value, server.Value, "admin", "Administrator", createdBy: null,
                 new AuditEntry("admin.enrollment_link.first_start"), refuseActive: true);
             if (link is not null)
-                log.LogWarning("No admin exists yet. Enroll the first admin ('admin') before {ExpiresAt:u} at {EnrollmentUrl}", link.ExpiresAt, link.Url);
+                log.LogWarning("No admin exists yet. Enroll the first admin ('admin') before {ExpiresAt:u} at {EnrollmentUrl:l}", link.ExpiresAt, link.Url);
         }
 
         public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

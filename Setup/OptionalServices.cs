@@ -43,7 +43,7 @@ public static class OptionalServices
     {
         protected override Task ExecuteAsync(CancellationToken ct)
         {
-            foreach (var note in notes) log.LogInformation("{StartupNote}", note.Text);
+            foreach (var note in notes) log.LogInformation("{StartupNote:l}", note.Text);
             return Task.CompletedTask;
         }
     }

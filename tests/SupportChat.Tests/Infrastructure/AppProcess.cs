@@ -44,6 +44,25 @@ public sealed class AppProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Starts the service on a free loopback port and waits until /health/ready answers 200.</summary>
+    public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings)
+    {
+        var port = AppProcess.FreePort();
+        var app = new AppProcess(new Dictionary<string, string>(settings) { ["Server:Port"] = port.ToString() });
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        for (var i = 0; i < 300 && !app.HasExited; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode) return (app, http);
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        await app.DisposeAsync();
+        throw new InvalidOperationException("The service did not become ready:\n" + string.Join('\n', app.Output));
+    }
+
     /// <summary>Starts the service, expects it to stop by itself with exit code != 0 and one "Start-up failed" line, no stack trace; returns that line.</summary>
     public static async Task<string> ExpectStartupFailureAsync(IDictionary<string, string> settings)
     {
