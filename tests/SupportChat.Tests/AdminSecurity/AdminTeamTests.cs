@@ -5,11 +5,9 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.AdminSecurity;
 
-public sealed class AdminTeamTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class AdminTeamTests(TestApp fixture) : IClassFixture<TestApp>
 {
-    SupportChatApp app = null!;
-    public Task InitializeAsync() { app = new SupportChatApp(db.ConnectionString); return Task.CompletedTask; }
-    public async Task DisposeAsync() => await app.DisposeAsync();
+    readonly SupportChatApp app = fixture.App;
 
     [Fact]
     public async Task An_invited_admin_enrolls_through_the_link_and_a_removed_admin_is_locked_out()
@@ -42,7 +40,7 @@ public sealed class AdminTeamTests(TestDatabase db) : IClassFixture<TestDatabase
         Assert.Equal(HttpStatusCode.Unauthorized, (await bob.GetAsync("/api/admin/me")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await lead.Client.DeleteAsync($"/api/admin/admins/{bobId}")).StatusCode);
 
-        var audit = await TestEnrollment.AuditAsync(db.ConnectionString);
+        var audit = await TestEnrollment.AuditAsync(fixture.ConnectionString);
         Assert.Contains(audit, a => a.Action == "admin.invited" && a.AdminId == lead.AdminId && a.TargetId == bobId.ToString());
         Assert.Contains(audit, a => a.Action == "admin.enrolled" && a.AdminId == bobId);
         Assert.Contains(audit, a => a.Action == "admin.removed" && a.AdminId == lead.AdminId && a.TargetId == bobId.ToString());

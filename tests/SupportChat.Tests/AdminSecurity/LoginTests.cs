@@ -7,11 +7,9 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.AdminSecurity;
 
-public sealed class LoginTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class LoginTests(TestApp fixture) : IClassFixture<TestApp>
 {
-    SupportChatApp app = null!;
-    public Task InitializeAsync() { app = new SupportChatApp(db.ConnectionString); return Task.CompletedTask; }
-    public async Task DisposeAsync() => await app.DisposeAsync();
+    readonly SupportChatApp app = fixture.App;
 
     static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> LoginAsync(HttpClient client, string username, string code)
     {
@@ -54,7 +52,7 @@ public sealed class LoginTests(TestDatabase db) : IClassFixture<TestDatabase>, I
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/admin/me")).StatusCode);
 
         // The secret is stored encrypted, not as the key the app showed.
-        await using var c = new NpgsqlConnection(db.ConnectionString);
+        await using var c = new NpgsqlConnection(fixture.ConnectionString);
         var stored = await c.ExecuteScalarAsync<string>("SELECT totp_secret FROM admins WHERE username = 'alice'");
         Assert.DoesNotContain(secret, stored);
         Assert.True(await c.ExecuteScalarAsync<int>("SELECT count(*) FROM data_protection_keys") >= 1);
@@ -69,7 +67,7 @@ public sealed class LoginTests(TestDatabase db) : IClassFixture<TestDatabase>, I
         var (status, body, _) = await LoginAsync(TestEnrollment.Client(app), admin.Username, code);
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Equal("unauthorized", body.GetProperty("error").GetString());
-        Assert.Contains(await TestEnrollment.AuditAsync(db.ConnectionString),
+        Assert.Contains(await TestEnrollment.AuditAsync(fixture.ConnectionString),
             a => a.Action == "login.failed" && a.Details.GetProperty("reason").GetString() == "code_reused");
     }
 
@@ -114,11 +112,11 @@ public sealed class LoginTests(TestDatabase db) : IClassFixture<TestDatabase>, I
     [InlineData("{\"username\": \"a\"}")]
     public async Task Malformed_logins_get_bad_request_and_store_nothing(string json)
     {
-        var before = (await TestEnrollment.AuditAsync(db.ConnectionString)).Count;
+        var before = (await TestEnrollment.AuditAsync(fixture.ConnectionString)).Count;
         var response = await TestEnrollment.Client(app).PostAsync("/api/admin/login", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("bad_request", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
-        Assert.Equal(before, (await TestEnrollment.AuditAsync(db.ConnectionString)).Count);
+        Assert.Equal(before, (await TestEnrollment.AuditAsync(fixture.ConnectionString)).Count);
     }
 
     [Fact]

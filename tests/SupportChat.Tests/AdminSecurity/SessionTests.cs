@@ -7,11 +7,9 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.AdminSecurity;
 
-public sealed class SessionTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class SessionTests(TestApp fixture) : IClassFixture<TestApp>
 {
-    SupportChatApp app = null!;
-    public Task InitializeAsync() { app = new SupportChatApp(db.ConnectionString); return Task.CompletedTask; }
-    public async Task DisposeAsync() => await app.DisposeAsync();
+    readonly SupportChatApp app = fixture.App;
 
     /// <summary>A client that presents a session cookie from the given User-Agent and IP.</summary>
     HttpClient ClientWith(string cookie, string userAgent, string ip)
@@ -33,7 +31,7 @@ public sealed class SessionTests(TestDatabase db) : IClassFixture<TestDatabase>,
 
         // The owner's own client is now refused too: the session is gone.
         Assert.Equal(HttpStatusCode.Unauthorized, (await admin.Client.GetAsync("/api/admin/me")).StatusCode);
-        Assert.Contains(await TestEnrollment.AuditAsync(db.ConnectionString),
+        Assert.Contains(await TestEnrollment.AuditAsync(fixture.ConnectionString),
             a => a.Action == "session.revoked" && a.AdminId == admin.AdminId && a.Details.GetProperty("reason").GetString() == "binding_mismatch");
     }
 
@@ -49,7 +47,7 @@ public sealed class SessionTests(TestDatabase db) : IClassFixture<TestDatabase>,
     [Fact]
     public async Task Subnet_binding_accepts_the_same_network_and_refuses_another()
     {
-        await using var subnetApp = new SupportChatApp(db.ConnectionString, new Dictionary<string, string?> { ["Admin:IpBinding"] = "Subnet" });
+        await using var subnetApp = new SupportChatApp(fixture.ConnectionString, new Dictionary<string, string?> { ["Admin:IpBinding"] = "Subnet" });
         var admin = await TestEnrollment.EnrollAsync(subnetApp, ip: "192.168.7.10");
         Assert.Equal(HttpStatusCode.OK, (await WithIp(admin.Client, "192.168.7.99").GetAsync("/api/admin/me")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await WithIp(admin.Client, "192.168.8.10").GetAsync("/api/admin/me")).StatusCode);
@@ -94,7 +92,7 @@ public sealed class SessionTests(TestDatabase db) : IClassFixture<TestDatabase>,
         var expired = await TestEnrollment.EnrollAsync(app);
         var idle = await TestEnrollment.EnrollAsync(app);
         var revoked = await TestEnrollment.EnrollAsync(app);
-        await using var c = new NpgsqlConnection(db.ConnectionString);
+        await using var c = new NpgsqlConnection(fixture.ConnectionString);
         await c.ExecuteAsync("UPDATE admin_sessions SET expires_at = now() - interval '1 second' WHERE admin_id = @AdminId", new { expired.AdminId });
         await c.ExecuteAsync("UPDATE admin_sessions SET last_seen_at = now() - interval '2 hours' WHERE admin_id = @AdminId", new { idle.AdminId });
         await c.ExecuteAsync("UPDATE admin_sessions SET revoked_at = now() WHERE admin_id = @AdminId", new { revoked.AdminId });
@@ -124,7 +122,7 @@ public sealed class SessionTests(TestDatabase db) : IClassFixture<TestDatabase>,
         Assert.Equal(HttpStatusCode.NoContent, (await other.Client.PostAsync("/api/admin/logout", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await other.Client.GetAsync("/api/admin/me")).StatusCode);
 
-        var audit = await TestEnrollment.AuditAsync(db.ConnectionString);
+        var audit = await TestEnrollment.AuditAsync(fixture.ConnectionString);
         Assert.Contains(audit, a => a.Action == "logout.everywhere" && a.AdminId == admin.AdminId);
         Assert.Contains(audit, a => a.Action == "logout" && a.AdminId == other.AdminId);
     }

@@ -72,3 +72,23 @@ public sealed class TestDatabase : IAsyncLifetime
         return c;
     }
 }
+
+/// <summary>A fresh database and the app on it, shared by the tests of one class.</summary>
+public sealed class TestApp : IAsyncLifetime
+{
+    readonly TestDatabase db = new();
+    public SupportChatApp App { get; private set; } = null!;
+    public string ConnectionString => db.ConnectionString;
+
+    public async Task InitializeAsync()
+    {
+        await db.InitializeAsync();
+        App = new SupportChatApp(db.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await db.DisposeAsync();
+    }
+}
