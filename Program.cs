@@ -1,6 +1,7 @@
 using SupportChat.Data;
 using SupportChat.Endpoints;
 using SupportChat.Setup;
+using SupportChat.Sockets;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -16,6 +17,10 @@ builder.Services.AddDatabase();
 // Admin sessions: cookie, binding, CSRF and Origin checks.
 builder.Services.AddSingleton<AdminAuthentication>();
 
+// Realtime conversations: visitor sessions, the conversation service (the one path for messages), sockets.
+builder.Services.AddRealtime();
+builder.Services.AddVisitorApi();
+
 // Optional parts: Redis and Telegram are off when not configured.
 builder.AddRedis();
 builder.AddTelegram();
@@ -29,9 +34,14 @@ return StartupFailure.RunOrExit(log, () =>
     var app = builder.Build();
     app.UseSupportChatRequestLogging();
     app.UseStaticFiles();
+    app.UseCors();
+    app.UseWebSockets();
     app.MapHealth();
     app.MapMetricsEndpoint();
     app.MapOpenApi();
+    app.MapVisitorApi();
+    app.MapConversationsApi();
+    app.MapRealtime();
     app.Run();
 });
 
