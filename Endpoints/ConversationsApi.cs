@@ -54,22 +54,26 @@ public static class ConversationsApi
         return TypedResults.Ok(new ConversationList(items, next));
     }
 
-    static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
+    static async Task<IResult> MessagesAsync(HttpContext http, AdminAuthentication auth, ConversationService conversations, Guid id, long? before, int? limit)
     {
-        var page = await conversations.HistoryAsync(Sender.Admin(admin, http), id, before, limit);
+        var page = await conversations.HistoryAsync(await AdminSenderAsync(http, auth), id, before, limit);
         return page.Error is { } error
             ? ToResult(error)
             : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
     }
 
     /// <summary>An admin reply over HTTP: the same path as a reply from the admin socket.</summary>
-    static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
+    static async Task<IResult> ReplyAsync(HttpContext http, AdminAuthentication auth, ConversationService conversations, Guid id, AdminReplyRequest request)
     {
-        var sent = await conversations.SendAsync(Sender.Admin(admin, http), id, request.ClientMsgId, request.Body, http.RequestAborted);
+        var sent = await conversations.SendAsync(await AdminSenderAsync(http, auth), id, request.ClientMsgId, request.Body, http.RequestAborted);
         if (sent.Error is { } error) return ToResult(error);
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
     }
+
+    // Parameter binding runs before the RequireAdmin filter, so the principal is read here (the filter cached it) rather than bound.
+    static async Task<Sender> AdminSenderAsync(HttpContext http, AdminAuthentication auth) =>
+        Sender.Admin((await auth.AuthenticateAsync(http))!, http);
 
     static IResult ToResult(ApiError e) => e.Error switch
     {

@@ -21,7 +21,7 @@ sealed class SocketSession(
     // Small frames (typing, read, short messages) fit here; bigger ones borrow a pooled buffer for the moment.
     readonly byte[] small = new byte[256];
     Sender? sender;
-    long lastTypingAt = long.MinValue;
+    long? lastTypingAt;
 
     enum Received { Text, Binary, TooLarge, Closed }
 
@@ -245,7 +245,7 @@ sealed class SocketSession(
                     break;
                 case "typing":
                     var now = Environment.TickCount64;
-                    if (now - lastTypingAt < options.TypingThrottleMilliseconds) break;
+                    if (now - lastTypingAt < options.TypingThrottleMilliseconds) break; // null: never typed yet
                     lastTypingAt = now;
                     if (conversations.Typing(s, conversationId!.Value) is { } typingError) Refuse(typingError);
                     break;
