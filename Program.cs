@@ -1,6 +1,7 @@
 using SupportChat.Data;
 using SupportChat.Endpoints;
 using SupportChat.Setup;
+using SupportChat.Sockets;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,6 +22,10 @@ builder.Services.AddApiErrors();
 builder.Services.AddSingleton<AdminAuthentication>();
 builder.Services.AddFirstAdminEnrollment();
 
+// Realtime conversations: visitor sessions, the conversation service (the one path for messages), sockets.
+builder.Services.AddRealtime();
+builder.Services.AddVisitorApi();
+
 // Optional parts: Redis and Telegram are off when not configured.
 builder.AddRedis();
 builder.AddTelegram();
@@ -39,12 +44,16 @@ return StartupFailure.RunOrExit(log, () =>
     app.UseAdminAuthentication();
     app.UseSupportChatRequestLogging();
     app.UseStaticFiles();
+    app.UseWebSockets();
     app.MapHealth();
     app.MapMetricsEndpoint();
     app.MapOpenApi();
     app.MapAdminAuth();
     app.MapAdmins();
     app.MapAudit();
+    app.MapVisitorApi();
+    app.MapConversationsApi();
+    app.MapRealtime();
     app.Run();
     return 0;
 });

@@ -2,7 +2,7 @@ namespace SupportChat.Endpoints;
 
 /// <summary>
 /// The one error shape of the HTTP API and the sockets: { "error": code, "message": text }.
-/// Codes are stable: bad_request, too_large, rate_limited, unauthorized, forbidden, not_found, conflict.
+/// Codes are stable: bad_request, too_large, rate_limited, unauthorized, forbidden, not_found, conflict, unavailable.
 /// </summary>
 public sealed record ApiError(string Error, string Message)
 {
@@ -12,6 +12,7 @@ public sealed record ApiError(string Error, string Message)
     public static IResult Forbidden(string message) => Result(StatusCodes.Status403Forbidden, "forbidden", message);
     public static IResult NotFound(string message) => Result(StatusCodes.Status404NotFound, "not_found", message);
     public static IResult Conflict(string message) => Result(StatusCodes.Status409Conflict, "conflict", message);
+    public static IResult Unavailable(string message) => Result(StatusCodes.Status503ServiceUnavailable, "unavailable", message);
     public static IResult TooLarge(string message) => Result(StatusCodes.Status413PayloadTooLarge, "too_large", message);
 
     public static IResult RateLimited(TimeSpan retryAfter, string message = "Too many requests; try again later.") =>

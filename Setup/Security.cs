@@ -18,15 +18,12 @@ public sealed class RateLimitOptions
     public const string Section = "RateLimits";
     /// <summary>Requests per minute from one IP to the visitor API.</summary>
     public int VisitorPerMinute { get; set; } = 120;
-    /// <summary>Visitor sessions one IP may create per minute.</summary>
-    public int VisitorSessionsPerMinute { get; set; } = 10;
     /// <summary>Requests per minute from one admin session (or one IP before login) to the admin API.</summary>
     public int AdminPerMinute { get; set; } = 600;
 
     public IEnumerable<string> Errors()
     {
         if (VisitorPerMinute < 1) yield return $"RateLimits:VisitorPerMinute is {VisitorPerMinute}: expected a positive number";
-        if (VisitorSessionsPerMinute < 1) yield return $"RateLimits:VisitorSessionsPerMinute is {VisitorSessionsPerMinute}: expected a positive number";
         if (AdminPerMinute < 1) yield return $"RateLimits:AdminPerMinute is {AdminPerMinute}: expected a positive number";
     }
 }
@@ -36,7 +33,6 @@ public static class Security
 {
     public const string WidgetCors = "widget";
     public const string VisitorLimit = "visitor";
-    public const string VisitorSessionLimit = "visitor-session";
     public const string AdminLimit = "admin";
 
     public static void AddSecurity(this WebApplicationBuilder builder)
@@ -62,7 +58,7 @@ public static class Security
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<WidgetOptions>>((o, widget) =>
             o.AddPolicy(WidgetCors, policy => policy
                 .WithOrigins(widget.Value.AllowedOrigins.Select(WidgetOptions.NormalizeOrigin).OfType<string>().ToArray())
-                .WithMethods("GET", "POST")
+                .WithMethods("POST")
                 .WithHeaders("Content-Type")));
 
         services.AddRateLimiter(_ => { });
@@ -70,7 +66,6 @@ public static class Security
         {
             var l = limits.Value;
             o.AddPolicy(VisitorLimit, http => PerMinute(ClientKey(http), l.VisitorPerMinute));
-            o.AddPolicy(VisitorSessionLimit, http => PerMinute(ClientKey(http), l.VisitorSessionsPerMinute));
             o.AddPolicy(AdminLimit, http => PerMinute(
                 http.Request.Cookies[AdminAuthentication.CookieName] is { Length: > 0 } cookie ? "s:" + Convert.ToHexString(AdminAuthentication.HashToken(cookie)) : ClientKey(http),
                 l.AdminPerMinute));

@@ -1,0 +1,45 @@
+using SupportChat.Data;
+
+namespace SupportChat.Conversations;
+
+/// <summary>Something that happened in a conversation, for every socket that shows it.</summary>
+public abstract record ConversationEvent(Guid ConversationId);
+
+/// <summary>A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown).</summary>
+public sealed record MessageStoredEvent(MessageRow Message, long ReceivedAt) : ConversationEvent(Message.ConversationId);
+
+/// <summary>Sender ("visitor" or "admin") is typing.</summary>
+public sealed record TypingEvent(Guid ConversationId, string Sender, string? Name) : ConversationEvent(ConversationId);
+
+/// <summary>Reader ("visitor" or "admin") has read the conversation up to Seq.</summary>
+public sealed record ReadEvent(Guid ConversationId, string Reader, long Seq) : ConversationEvent(ConversationId);
+
+/// <summary>
+/// Carries conversation events to every subscriber. In-process for now; the Redis backplane (issue 8) and the
+/// Telegram outbox subscribe or wrap it without changing the publishers.
+/// </summary>
+public interface IConversationEventBus
+{
+    void Publish(ConversationEvent e);
+    void Subscribe(Action<ConversationEvent> handler);
+}
+
+public sealed class InProcessEventBus(ILogger<InProcessEventBus> log) : IConversationEventBus
+{
+    volatile Action<ConversationEvent>[] handlers = [];
+    readonly Lock gate = new();
+
+    public void Subscribe(Action<ConversationEvent> handler)
+    {
+        lock (gate) handlers = [.. handlers, handler];
+    }
+
+    public void Publish(ConversationEvent e)
+    {
+        foreach (var handler in handlers)
+        {
+            try { handler(e); }
+            catch (Exception ex) { log.LogError(ex, "A subscriber failed on {Event}", e.GetType().Name); }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SupportChat.Data;
+using SupportChat.Endpoints;
+using SupportChat.Sockets;
+
+namespace SupportChat.Conversations;
+
+/// <summary>Who does something in a conversation: a visitor (only ever in its own conversation) or an admin (in any).</summary>
+public sealed record Sender(string Kind, Guid? VisitorId, Guid? OwnConversationId, long? AdminId, string? Name, string? Ip, string? UserAgent)
+{
+    public const string VisitorKind = "visitor";
+    public const string AdminKind = "admin";
+    public bool IsVisitor => Kind == VisitorKind;
+
+    public static Sender Visitor(VisitorSession s) => new(VisitorKind, s.VisitorId, s.ConversationId, null, s.Name, null, null);
+
+    public static Sender Admin(AdminPrincipal a, HttpContext http) =>
+        new(AdminKind, null, null, a.AdminId, a.DisplayName, AdminAuthentication.ClientIp(http), AdminAuthentication.UserAgent(http));
+}
+
+/// <summary>The outcome of an action: a value, or the error the caller reports in the one error shape.</summary>
+public readonly record struct Outcome<T>(T? Value, ApiError? Error)
+{
+    public static implicit operator Outcome<T>(T value) => new(value, null);
+    public static implicit operator Outcome<T>(ApiError error) => new(default, error);
+}
+
+/// <summary>
+/// The one path for everything said in a conversation. Every transport (visitor socket, admin socket, admin HTTP,
+/// later Telegram) calls these methods; they check access and input, store, and publish.
+/// </summary>
+public sealed class ConversationService : IAsyncDisposable
+{
+    public const int MaxHistoryLimit = 100;
+    public const int MaxClientMsgIdLength = 64;
+    readonly NpgsqlDataSource db;
+    readonly IConversationEventBus bus;
+    readonly RealtimeOptions options;
+    readonly ConversationWriter writer;
+    readonly PartitionedRateLimiter<Guid> visitorMessages;
+
+    public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<RealtimeOptions> options, ILogger<ConversationService> log)
+    {
+        this.db = db;
+        this.bus = bus;
+        this.options = options.Value;
+        var o = this.options;
+        var (tokens, period) = o.MessagesPerSecond >= 1
+            ? ((int)Math.Round(o.MessagesPerSecond), TimeSpan.FromSeconds(1))
+            : (1, TimeSpan.FromSeconds(1 / o.MessagesPerSecond));
+        visitorMessages = PartitionedRateLimiter.Create<Guid, Guid>(visitorId => RateLimitPartition.GetTokenBucketLimiter(visitorId, _ =>
+            new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = o.MessageBurst,
+                TokensPerPeriod = tokens,
+                ReplenishmentPeriod = period,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+        writer = new ConversationWriter(db, Committed, log);
+    }
+
+    void Committed(MessageRow message, long receivedAt)
+    {
+        RealtimeMetrics.MessagesStored.WithLabels(message.Sender).Inc();
+        bus.Publish(new MessageStoredEvent(message, receivedAt));
+    }
+
+    /// <summary>Validates, stores (once per clientMsgId) and publishes a message; the result is the stored message.</summary>
+    public async Task<Outcome<StoredMessage>> SendAsync(Sender sender, Guid conversationId, string? clientMsgId, string? body, CancellationToken ct = default)
+    {
+        var arrived = Stopwatch.GetTimestamp();
+        if (Denied(sender, conversationId) is { } denied) return denied;
+        if (string.IsNullOrEmpty(clientMsgId) || clientMsgId.Length > MaxClientMsgIdLength || clientMsgId.Any(char.IsControl))
+            return new ApiError("bad_request", $"clientMsgId is required: 1 to {MaxClientMsgIdLength} characters, no control characters.");
+        if (body is null) return new ApiError("bad_request", "body is required.");
+        if (body.Length > options.MaxBodyChars * 2 + 1024)
+            return new ApiError("too_large", $"The message is longer than {options.MaxBodyChars} characters.");
+        var text = MessageText.Normalize(body);
+        if (text.Length == 0) return new ApiError("bad_request", "The message is empty.");
+        if (MessageText.Length(text) > options.MaxBodyChars)
+            return new ApiError("too_large", $"The message is longer than {options.MaxBodyChars} characters.");
+        if (sender.IsVisitor)
+        {
+            using var lease = visitorMessages.AttemptAcquire(sender.VisitorId!.Value);
+            if (!lease.IsAcquired)
+                return new ApiError("rate_limited",
+                    $"At most {options.MessagesPerSecond:0.##} message(s) per second with a burst of {options.MessageBurst}; try again shortly.");
+        }
+
+        var audit = sender.IsVisitor ? null : new AuditEntry("reply.sent", sender.AdminId, sender.Ip, sender.UserAgent);
+        var message = new NewMessage(conversationId, sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived);
+        var stored = await writer.WriteAsync(message, ct);
+        return stored is null ? new ApiError("not_found", "No such conversation.") : stored;
+    }
+
+    /// <summary>Announces that the sender is typing; nothing is stored.</summary>
+    public ApiError? Typing(Sender sender, Guid conversationId)
+    {
+        if (Denied(sender, conversationId) is { } denied) return denied;
+        bus.Publish(new TypingEvent(conversationId, sender.Kind, sender.Name));
+        return null;
+    }
+
+    /// <summary>Moves the sender's side's read mark up to seq and tells both sides.</summary>
+    public async Task<ApiError?> MarkReadAsync(Sender sender, Guid conversationId, long seq)
+    {
+        if (Denied(sender, conversationId) is { } denied) return denied;
+        if (seq < 0) return new ApiError("bad_request", "seq must not be negative.");
+        var mark = await ConversationStore.MarkReadAsync(db, conversationId, sender.IsVisitor, seq);
+        if (mark is null) return new ApiError("not_found", "No such conversation.");
+        if (mark > 0) bus.Publish(new ReadEvent(conversationId, sender.Kind, mark.Value));
+        return null;
+    }
+
+    /// <summary>A page of messages older than beforeSeq (the newest when null), oldest first.</summary>
+    public async Task<Outcome<MessagePage>> HistoryAsync(Sender sender, Guid conversationId, long? beforeSeq, int? limit)
+    {
+        if (Denied(sender, conversationId) is { } denied) return denied;
+        if (limit is < 1 or > MaxHistoryLimit) return new ApiError("bad_request", $"limit must be 1 to {MaxHistoryLimit}.");
+        if (!sender.IsVisitor && await ConversationStore.FindAsync(db, conversationId) is null)
+            return new ApiError("not_found", "No such conversation.");
+        return await ConversationStore.BeforeAsync(db, conversationId, beforeSeq, limit ?? 50);
+    }
+
+    /// <summary>Messages after afterSeq, oldest first, up to limit: what a reconnecting client missed.</summary>
+    public async Task<Outcome<IReadOnlyList<MessageRow>>> MissedAsync(Sender sender, Guid conversationId, long afterSeq, int limit)
+    {
+        if (Denied(sender, conversationId) is { } denied) return denied;
+        return new Outcome<IReadOnlyList<MessageRow>>(await ConversationStore.AfterAsync(db, conversationId, afterSeq, limit), null);
+    }
+
+    public async Task<Outcome<ConversationState>> StateAsync(Sender sender, Guid conversationId)
+    {
+        if (Denied(sender, conversationId) is { } denied) return denied;
+        var state = await ConversationStore.FindAsync(db, conversationId);
+        return state is null ? new ApiError("not_found", "No such conversation.") : state;
+    }
+
+    /// <summary>A visitor acts only in its own conversation; admins in any.</summary>
+    static ApiError? Denied(Sender sender, Guid conversationId) =>
+        sender.IsVisitor && sender.OwnConversationId != conversationId
+            ? new ApiError("forbidden", "This conversation is not yours.")
+            : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        await writer.DisposeAsync();
+        visitorMessages.Dispose();
+    }
+}

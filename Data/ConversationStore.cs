@@ -1,0 +1,127 @@
+using Dapper;
+using Npgsql;
+
+namespace SupportChat.Data;
+
+/// <summary>A stored message as clients see it. Sender is "visitor" or "admin"; SenderName is the admin's display name.</summary>
+public sealed record MessageRow(
+    long Id, Guid ConversationId, long Seq, string Sender, long? AdminId, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt);
+
+public sealed record MessagePage(IReadOnlyList<MessageRow> Messages, bool HasMore);
+
+public sealed record ConversationState(Guid Id, Guid VisitorId, string Status, long LastSeq, long VisitorReadSeq, long AdminReadSeq);
+
+public sealed record ConversationSummary(
+    Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
+    Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt,
+    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, long UnreadCount);
+
+/// <summary>Reads of conversations and messages, and read receipts. Messages are written by ConversationWriter.</summary>
+public static class ConversationStore
+{
+    const string SelectMessage = """
+        SELECT m.id, m.conversation_id, m.seq, m.sender_kind AS sender, m.admin_id, a.display_name AS sender_name,
+               m.body, m.client_msg_id, m.created_at
+        FROM messages m LEFT JOIN admins a ON a.id = m.admin_id
+        """;
+
+    public static async Task<ConversationState?> FindAsync(NpgsqlDataSource db, Guid conversationId)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleOrDefaultAsync<ConversationState>("""
+            SELECT id, visitor_id, status, last_seq, visitor_read_seq, admin_read_seq FROM conversations WHERE id = @conversationId
+            """, new { conversationId });
+    }
+
+    /// <summary>Up to limit messages with seq above afterSeq, oldest first.</summary>
+    public static async Task<IReadOnlyList<MessageRow>> AfterAsync(NpgsqlDataSource db, Guid conversationId, long afterSeq, int limit)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return (await c.QueryAsync<MessageRow>(SelectMessage + """
+
+            WHERE m.conversation_id = @conversationId AND m.seq > @afterSeq AND m.deleted_at IS NULL
+            ORDER BY m.seq LIMIT @limit
+            """, new { conversationId, afterSeq, limit })).AsList();
+    }
+
+    /// <summary>Up to limit messages below beforeSeq (the newest when null), returned oldest first; HasMore when older ones exist.</summary>
+    public static async Task<MessagePage> BeforeAsync(NpgsqlDataSource db, Guid conversationId, long? beforeSeq, int limit)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        var rows = (await c.QueryAsync<MessageRow>(SelectMessage + """
+
+            WHERE m.conversation_id = @conversationId AND (@beforeSeq::bigint IS NULL OR m.seq < @beforeSeq) AND m.deleted_at IS NULL
+            ORDER BY m.seq DESC LIMIT @take
+            """, new { conversationId, beforeSeq, take = limit + 1 })).AsList();
+        var hasMore = rows.Count > limit;
+        if (hasMore) rows.RemoveAt(rows.Count - 1);
+        rows.Reverse();
+        return new MessagePage(rows, hasMore);
+    }
+
+    /// <summary>The message a sender stored under this client id, if any.</summary>
+    public static async Task<MessageRow?> FindByClientIdAsync(NpgsqlDataSource db, Guid conversationId, string sender, long? adminId, string clientMsgId)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleOrDefaultAsync<MessageRow>(SelectMessage + """
+
+            WHERE m.conversation_id = @conversationId AND m.sender_kind = @sender
+              AND COALESCE(m.admin_id, 0) = COALESCE(@adminId::bigint, 0) AND m.client_msg_id = @clientMsgId
+            """, new { conversationId, sender, adminId, clientMsgId });
+    }
+
+    /// <summary>
+    /// Moves one side's read mark up to seq (never down, never past the last message). Returns the new mark when it
+    /// moved, 0 when it did not, null when the conversation does not exist.
+    /// </summary>
+    public static async Task<long?> MarkReadAsync(NpgsqlDataSource db, Guid conversationId, bool byVisitor, long seq)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        // Two statements rather than a column name from input: which column is chosen here, never by the caller.
+        var sql = byVisitor
+            ? """
+              WITH conv AS (SELECT 1 FROM conversations WHERE id = @conversationId),
+              upd AS (
+                  UPDATE conversations SET visitor_read_seq = LEAST(@seq, last_seq)
+                  WHERE id = @conversationId AND visitor_read_seq < LEAST(@seq, last_seq)
+                  RETURNING visitor_read_seq AS mark)
+              SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
+              """
+            : """
+              WITH conv AS (SELECT 1 FROM conversations WHERE id = @conversationId),
+              upd AS (
+                  UPDATE conversations SET admin_read_seq = LEAST(@seq, last_seq)
+                  WHERE id = @conversationId AND admin_read_seq < LEAST(@seq, last_seq)
+                  RETURNING admin_read_seq AS mark)
+              SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
+              """;
+        return await c.QuerySingleOrDefaultAsync<long?>(sql, new { conversationId, seq });
+    }
+
+    /// <summary>
+    /// The admin's conversation list, newest activity first, keyset-paged on (last_activity_at, id):
+    /// pass the last row's values to get the next page.
+    /// </summary>
+    public static async Task<IReadOnlyList<ConversationSummary>> ListAsync(
+        NpgsqlDataSource db, string? status, DateTime? afterActivity, Guid? afterId, int limit)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return (await c.QueryAsync<ConversationSummary>("""
+            SELECT c.id, c.status, c.created_at, c.last_activity_at, c.last_seq, c.visitor_read_seq, c.admin_read_seq,
+                   v.id AS visitor_id, v.name AS visitor_name, v.email AS visitor_email, v.page_url, v.last_seen_at AS visitor_last_seen_at,
+                   lm.preview AS last_message_preview, lm.sender_kind AS last_message_sender, lm.created_at AS last_message_at,
+                   (SELECT count(*) FROM messages u
+                    WHERE u.conversation_id = c.id AND u.seq > c.admin_read_seq AND u.sender_kind = 'visitor' AND u.deleted_at IS NULL) AS unread_count
+            FROM conversations c
+            JOIN visitors v ON v.id = c.visitor_id
+            LEFT JOIN LATERAL (
+                SELECT left(m.body, 140) AS preview, m.sender_kind, m.created_at FROM messages m
+                WHERE m.conversation_id = c.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT 1
+            ) lm ON true
+            WHERE (@status::text IS NULL OR c.status = @status)
+              AND (@afterActivity::timestamptz IS NULL OR (c.last_activity_at, c.id) < (@afterActivity, @afterId))
+            ORDER BY c.last_activity_at DESC, c.id DESC
+            LIMIT @limit
+            """, new { status, afterActivity, afterId, limit })).AsList();
+    }
+}

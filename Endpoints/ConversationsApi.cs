@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+using SupportChat.Conversations;
+using SupportChat.Data;
+using SupportChat.Setup;
+using SupportChat.Sockets;
+
+namespace SupportChat.Endpoints;
+
+public sealed record ConversationListItem(
+    Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
+    Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
+    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt);
+
+public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conversations, string? NextCursor);
+
+public sealed record MessageList(IReadOnlyList<MessageView> Messages, bool HasMore);
+
+public sealed record AdminReplyRequest(string? ClientMsgId, string? Body);
+
+public sealed record SentMessage(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate);
+
+/// <summary>The admin console's view of conversations over HTTP. Live updates come over /ws/admin.</summary>
+public static class ConversationsApi
+{
+    static readonly string[] Statuses = ["open", "pending", "closed"];
+
+    public static RouteGroupBuilder MapConversationsApi(this WebApplication app)
+    {
+        var group = app.MapGroup("/api/admin/conversations").WithTags("Conversations").RequireAdmin().RequireRateLimiting(Security.AdminLimit);
+        group.MapGet("/", ListAsync);
+        group.MapGet("/{id:guid}/messages", MessagesAsync);
+        group.MapPost("/{id:guid}/messages", ReplyAsync);
+        return group;
+    }
+
+    /// <summary>Newest activity first; status filters; cursor is the previous page's nextCursor.</summary>
+    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConnectionManager sockets, string? status, string? cursor, int? limit)
+    {
+        if (status is not null && !Statuses.Contains(status)) return ApiError.BadRequest("status must be open, pending or closed.");
+        if (limit is < 1 or > 100) return ApiError.BadRequest("limit must be 1 to 100.");
+        (DateTime At, Guid Id)? after = null;
+        if (cursor is not null)
+        {
+            after = DecodeCursor(cursor);
+            if (after is null) return ApiError.BadRequest("cursor is not one this API returned.");
+        }
+        var take = limit ?? 50;
+        var rows = await ConversationStore.ListAsync(db, status, after?.At, after?.Id, take);
+        var items = rows.Select(r => new ConversationListItem(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq, r.VisitorReadSeq,
+            r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, sockets.IsVisitorOnline(r.Id),
+            r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt)).ToList();
+        var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
+        return TypedResults.Ok(new ConversationList(items, next));
+    }
+
+    static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
+    {
+        var page = await conversations.HistoryAsync(Sender.Admin(admin, http), id, before, limit);
+        return page.Error is { } error
+            ? ToResult(error)
+            : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
+    }
+
+    /// <summary>An admin reply over HTTP: the same path as a reply from the admin socket.</summary>
+    static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
+    {
+        var sent = await conversations.SendAsync(Sender.Admin(admin, http), id, request.ClientMsgId, request.Body, http.RequestAborted);
+        if (sent.Error is { } error) return ToResult(error);
+        var m = sent.Value!.Message;
+        return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
+    }
+
+    static IResult ToResult(ApiError e) => e.Error switch
+    {
+        "not_found" => ApiError.NotFound(e.Message),
+        "forbidden" => ApiError.Forbidden(e.Message),
+        "too_large" => ApiError.TooLarge(e.Message),
+        "rate_limited" => ApiError.RateLimited(TimeSpan.FromSeconds(1), e.Message),
+        "unavailable" => ApiError.Unavailable(e.Message),
+        _ => ApiError.BadRequest(e.Message),
+    };
+
+    static string EncodeCursor(DateTime at, Guid id) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{at.Ticks.ToString(CultureInfo.InvariantCulture)}:{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    static (DateTime, Guid)? DecodeCursor(string cursor)
+    {
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
+            if (parts.Length == 2 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks
+                && Guid.TryParse(parts[1], out var id))
+                return (new DateTime(ticks, DateTimeKind.Utc), id);
+        }
+        catch (FormatException) { }
+        return null;
+    }
+}

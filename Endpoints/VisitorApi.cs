@@ -1,0 +1,103 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SupportChat.Data;
+using SupportChat.Setup;
+using SupportChat.Sockets;
+
+namespace SupportChat.Endpoints;
+
+public sealed record VisitorSessionRequest(string? Token, string? Name, string? Email, string? Locale, string? PageUrl);
+
+public sealed record VisitorSessionResponse(string Token, Guid VisitorId, Guid ConversationId, bool Resumed);
+
+/// <summary>Visitor sessions: the widget starts one (or resumes it with its stored token) before opening /ws/visitor.</summary>
+public static class VisitorApi
+{
+    public static void AddVisitorApi(this IServiceCollection services) => services.AddSingleton<VisitorSessionLimiter>();
+
+    public static RouteGroupBuilder MapVisitorApi(this WebApplication app)
+    {
+        // The widget calls from the customer's site: CORS allows exactly the configured widget origins.
+        var group = app.MapGroup("/api/visitor").WithTags("Visitor").RequireCors(Security.WidgetCors).RequireRateLimiting(Security.VisitorLimit);
+        group.MapPost("/sessions", StartSessionAsync);
+        return group;
+    }
+
+    /// <summary>True for a configured widget origin or the service's own (the demo page); false without an Origin header.</summary>
+    public static bool IsAllowedOrigin(HttpContext http, WidgetOptions widget, ServerOptions server)
+    {
+        var origin = WidgetOptions.NormalizeOrigin(http.Request.Headers.Origin.ToString());
+        if (origin is null) return false;
+        return widget.AllowedOrigins.Any(a => WidgetOptions.NormalizeOrigin(a) == origin) || AdminAuthentication.IsSameOrigin(http, server.BaseUrl);
+    }
+
+    /// <summary>
+    /// Starts a visitor session, or resumes the one whose token is given. The token (256 random bits) is returned
+    /// once and stored only as its SHA-256; the widget keeps it and sends it in the socket's auth frame.
+    /// </summary>
+    static async Task<IResult> StartSessionAsync(
+        HttpContext http, VisitorSessionRequest? request, NpgsqlDataSource db, VisitorSessionLimiter limiter,
+        IOptions<WidgetOptions> widget, IOptions<ServerOptions> server, IOptions<RealtimeOptions> realtime)
+    {
+        if (http.Request.Headers.Origin.Count > 0 && !IsAllowedOrigin(http, widget.Value, server.Value))
+            return ApiError.Forbidden("This origin may not start visitor sessions (see Widget:AllowedOrigins).");
+        request ??= new VisitorSessionRequest(null, null, null, null, null);
+        if (Invalid(request) is { } problem) return ApiError.BadRequest(problem);
+        var details = new VisitorDetails(Clean(request.Name), Clean(request.Email), Clean(request.Locale), Clean(request.PageUrl), AdminAuthentication.UserAgent(http));
+
+        if (!string.IsNullOrEmpty(request.Token))
+        {
+            var resumed = request.Token.Length <= 200
+                ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(request.Token), TimeSpan.FromDays(realtime.Value.VisitorTokenIdleDays), details)
+                : null;
+            if (resumed is not null)
+                return TypedResults.Ok(new VisitorSessionResponse(request.Token, resumed.VisitorId, resumed.ConversationId, Resumed: true));
+            // A wrong token counts against the IP like a creation, so guessing costs as much as creating.
+            if (limiter.TryAcquire(http) is { } wait) return ApiError.RateLimited(wait);
+            return ApiError.Unauthorized("Unknown or expired visitor token; start a new session without it.");
+        }
+
+        if (limiter.TryAcquire(http) is { } retryAfter) return ApiError.RateLimited(retryAfter);
+        var token = AdminAuthentication.RandomToken();
+        var session = await VisitorStore.CreateAsync(db, AdminAuthentication.HashToken(token), details);
+        return TypedResults.Created((string?)null, new VisitorSessionResponse(token, session.VisitorId, session.ConversationId, Resumed: false));
+    }
+
+    static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    static string? Invalid(VisitorSessionRequest r)
+    {
+        if (r.Name?.Trim().Length > 100) return "name is longer than 100 characters.";
+        if (r.Email?.Trim() is { Length: > 0 } email && (email.Length > 254 || !email.Contains('@'))) return "email is not an e-mail address.";
+        if (r.Locale?.Trim().Length > 16) return "locale is longer than 16 characters.";
+        if (r.PageUrl?.Trim() is { Length: > 0 } url &&
+            (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+            return "pageUrl must be an absolute http(s) URL of at most 2048 characters.";
+        return null;
+    }
+}
+
+/// <summary>Visitor sessions one IP may start per window (Realtime:VisitorSessionsPerIp, Realtime:VisitorSessionWindowSeconds).</summary>
+public sealed class VisitorSessionLimiter(IOptions<RealtimeOptions> options) : IDisposable
+{
+    readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(ip =>
+        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.VisitorSessionsPerIp,
+            Window = TimeSpan.FromSeconds(options.Value.VisitorSessionWindowSeconds),
+            QueueLimit = 0,
+        }));
+
+    /// <summary>Null when allowed; otherwise how long to wait.</summary>
+    public TimeSpan? TryAcquire(HttpContext http)
+    {
+        using var lease = limiter.AttemptAcquire(AdminAuthentication.ClientIp(http) ?? "unknown");
+        if (lease.IsAcquired) return null;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+            ? retryAfter
+            : TimeSpan.FromSeconds(options.Value.VisitorSessionWindowSeconds);
+    }
+
+    public void Dispose() => limiter.Dispose();
+}

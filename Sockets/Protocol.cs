@@ -1,0 +1,130 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SupportChat.Conversations;
+using SupportChat.Data;
+
+namespace SupportChat.Sockets;
+
+/// <summary>Close codes of the sockets (documented in docs/protocol.md).</summary>
+public static class CloseCodes
+{
+    public const WebSocketCloseStatus Normal = WebSocketCloseStatus.NormalClosure;          // 1000
+    public const WebSocketCloseStatus GoingAway = WebSocketCloseStatus.EndpointUnavailable; // 1001: server shutting down
+    public const WebSocketCloseStatus InvalidUtf8 = WebSocketCloseStatus.InvalidPayloadData; // 1007
+    public const WebSocketCloseStatus TooLarge = WebSocketCloseStatus.MessageTooBig;        // 1009
+    public const WebSocketCloseStatus ServerError = WebSocketCloseStatus.InternalServerError; // 1011
+    /// <summary>The outbound queue overflowed (the client did not read fast enough); reconnect with lastSeq.</summary>
+    public const WebSocketCloseStatus TooSlow = (WebSocketCloseStatus)4001;
+    /// <summary>The token is missing, forged or expired, or the first frame was not auth.</summary>
+    public const WebSocketCloseStatus Unauthorized = (WebSocketCloseStatus)4401;
+    /// <summary>The admin session ended (logout, revocation, expiry).</summary>
+    public const WebSocketCloseStatus SessionEnded = (WebSocketCloseStatus)4403;
+    /// <summary>No auth frame within Realtime:AuthTimeoutSeconds.</summary>
+    public const WebSocketCloseStatus AuthTimeout = (WebSocketCloseStatus)4408;
+}
+
+/// <summary>Any client frame; which fields matter depends on Type.</summary>
+public sealed class ClientFrame
+{
+    public string? Type { get; set; }
+    public string? Token { get; set; }
+    public long? LastSeq { get; set; }
+    public Guid? ConversationId { get; set; }
+    public string? ClientMsgId { get; set; }
+    public string? Body { get; set; }
+    public long? Seq { get; set; }
+    public long? Before { get; set; }
+    public int? Limit { get; set; }
+}
+
+public sealed record MessageView(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt)
+{
+    public static MessageView From(MessageRow m) => new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt);
+}
+
+public sealed record Limits(int MaxBodyChars, int MaxFrameBytes, double MessagesPerSecond, int MessageBurst, int HistoryLimit);
+
+public sealed record VisitorWelcomeFrame(Guid VisitorId, Guid ConversationId, long LastSeq, long VisitorReadSeq, long AdminReadSeq, bool AdminsOnline, Limits Limits)
+{
+    [JsonPropertyOrder(-1)] public string Type => "welcome";
+}
+
+public sealed record AdminWelcomeFrame(long AdminId, string Name, int VisitorsOnline, Limits Limits)
+{
+    [JsonPropertyOrder(-1)] public string Type => "welcome";
+}
+
+public sealed record AckFrame(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate)
+{
+    [JsonPropertyOrder(-1)] public string Type => "ack";
+}
+
+public sealed record MessageFrame(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt)
+{
+    [JsonPropertyOrder(-1)] public string Type => "message";
+    public static MessageFrame From(MessageRow m) => new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt);
+}
+
+public sealed record TypingFrame(Guid ConversationId, string Sender, string? Name)
+{
+    [JsonPropertyOrder(-1)] public string Type => "typing";
+}
+
+public sealed record ReadFrame(Guid ConversationId, string Reader, long Seq)
+{
+    [JsonPropertyOrder(-1)] public string Type => "read";
+}
+
+public sealed record HistoryFrame(Guid ConversationId, IReadOnlyList<MessageView> Messages, bool HasMore)
+{
+    [JsonPropertyOrder(-1)] public string Type => "history";
+}
+
+/// <summary>To visitors: whether any admin is online. To admins: whether a conversation's visitor is online.</summary>
+public sealed record PresenceFrame(bool? AdminsOnline, Guid? ConversationId, bool? VisitorOnline)
+{
+    [JsonPropertyOrder(-1)] public string Type => "presence";
+}
+
+public sealed record ErrorFrame(string Error, string Message, string? ClientMsgId)
+{
+    [JsonPropertyOrder(-1)] public string Type => "error";
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ClientFrame))]
+[JsonSerializable(typeof(VisitorWelcomeFrame))]
+[JsonSerializable(typeof(AdminWelcomeFrame))]
+[JsonSerializable(typeof(AckFrame))]
+[JsonSerializable(typeof(MessageFrame))]
+[JsonSerializable(typeof(TypingFrame))]
+[JsonSerializable(typeof(ReadFrame))]
+[JsonSerializable(typeof(HistoryFrame))]
+[JsonSerializable(typeof(PresenceFrame))]
+[JsonSerializable(typeof(ErrorFrame))]
+partial class ProtocolJson : JsonSerializerContext;
+
+/// <summary>Turns frames into UTF-8 JSON once; the same bytes go to every socket that receives them.</summary>
+public static class Frames
+{
+    public static ClientFrame? Parse(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, ProtocolJson.Default.ClientFrame);
+
+    public static byte[] Of(VisitorWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.VisitorWelcomeFrame);
+    public static byte[] Of(AdminWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AdminWelcomeFrame);
+    public static byte[] Of(AckFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AckFrame);
+    public static byte[] Of(MessageFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.MessageFrame);
+    public static byte[] Of(HistoryFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.HistoryFrame);
+    public static byte[] Of(PresenceFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.PresenceFrame);
+    public static byte[] Of(ErrorFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.ErrorFrame);
+
+    public static byte[] Of(ConversationEvent e) => e switch
+    {
+        MessageStoredEvent m => Of(MessageFrame.From(m.Message)),
+        TypingEvent t => JsonSerializer.SerializeToUtf8Bytes(new TypingFrame(t.ConversationId, t.Sender, t.Name), ProtocolJson.Default.TypingFrame),
+        ReadEvent r => JsonSerializer.SerializeToUtf8Bytes(new ReadFrame(r.ConversationId, r.Reader, r.Seq), ProtocolJson.Default.ReadFrame),
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no frame for this event"),
+    };
+
+    public static byte[] Error(Endpoints.ApiError error, string? clientMsgId = null) => Of(new ErrorFrame(error.Error, error.Message, clientMsgId));
+}

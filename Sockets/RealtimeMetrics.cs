@@ -1,0 +1,30 @@
+using Prometheus;
+
+namespace SupportChat.Sockets;
+
+/// <summary>Prometheus metrics of the realtime service.</summary>
+public static class RealtimeMetrics
+{
+    public static readonly Gauge OpenSockets = Metrics.CreateGauge(
+        "supportchat_sockets_open", "Open WebSockets by kind.", new GaugeConfiguration { LabelNames = ["kind"] });
+
+    public static readonly Counter MessagesStored = Metrics.CreateCounter(
+        "supportchat_messages_total", "Messages stored, by sender kind (rate() gives messages per second).",
+        new CounterConfiguration { LabelNames = ["sender"] });
+
+    public static readonly Gauge OutboundQueueDepth = Metrics.CreateGauge(
+        "supportchat_outbound_queue_depth", "Frames waiting in all sockets' outbound queues.");
+
+    public static readonly Counter SlowSocketsClosed = Metrics.CreateCounter(
+        "supportchat_sockets_closed_slow_total", "Sockets closed because their outbound queue overflowed or a send timed out.");
+
+    public static readonly Histogram DeliveryLatency = Metrics.CreateHistogram(
+        "supportchat_delivery_latency_seconds", "From a message's arrival at the server to its frame being written to a recipient's socket.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+
+    static long queued;
+
+    static RealtimeMetrics() => Metrics.DefaultRegistry.AddBeforeCollectCallback(() => OutboundQueueDepth.Set(Interlocked.Read(ref queued)));
+
+    public static void Queued(int delta) => Interlocked.Add(ref queued, delta);
+}

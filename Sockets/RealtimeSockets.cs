@@ -1,0 +1,63 @@
+using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SupportChat.Conversations;
+using SupportChat.Endpoints;
+using SupportChat.Setup;
+
+namespace SupportChat.Sockets;
+
+/// <summary>The realtime subsystem: conversation service, event bus, connection manager, and the two socket endpoints.</summary>
+public static class RealtimeSockets
+{
+    public static void AddRealtime(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<RealtimeOptions>(RealtimeOptions.Section, o => o.Errors());
+        services.AddSingleton<IConversationEventBus, InProcessEventBus>();
+        services.AddSingleton<ConversationService>();
+        services.AddSingleton<ConnectionManager>();
+    }
+
+    public static void MapRealtime(this WebApplication app)
+    {
+        app.Map("/ws/visitor", VisitorAsync).ExcludeFromDescription();
+        app.Map("/ws/admin", AdminAsync).ExcludeFromDescription();
+    }
+
+    sealed record Services(
+        ConversationService Conversations, ConnectionManager Manager, NpgsqlDataSource Db, IOptions<RealtimeOptions> Options,
+        IOptions<ServerOptions> Server, IOptions<WidgetOptions> Widget, ILoggerFactory LoggerFactory);
+
+    static async Task<IResult> VisitorAsync(HttpContext http, [AsParameters] Services s)
+    {
+        if (!http.WebSockets.IsWebSocketRequest) return ApiError.BadRequest("Expected a WebSocket upgrade.");
+        if (!VisitorApi.IsAllowedOrigin(http, s.Widget.Value, s.Server.Value))
+            return ApiError.Forbidden("This origin may not open the visitor socket (see Widget:AllowedOrigins).");
+        if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        using var socket = await AcceptAsync(http, s.Options.Value);
+        var log = s.LoggerFactory.CreateLogger("SupportChat.Sockets.Visitor");
+        var connection = new SocketConnection(socket, "visitor", s.Options.Value, log);
+        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, log).RunVisitorAsync(s.Db);
+        return Results.Empty;
+    }
+
+    static async Task<IResult> AdminAsync(HttpContext http, AdminAuthentication auth, [AsParameters] Services s)
+    {
+        if (!http.WebSockets.IsWebSocketRequest) return ApiError.BadRequest("Expected a WebSocket upgrade.");
+        if (!AdminAuthentication.IsSameOrigin(http, s.Server.Value.BaseUrl))
+            return ApiError.Forbidden("The admin socket may only be opened from the admin console's own origin.");
+        var admin = await auth.AuthenticateAsync(http);
+        if (admin is null) return ApiError.Unauthorized();
+        if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        var sender = Sender.Admin(admin, http);
+        using var socket = await AcceptAsync(http, s.Options.Value);
+        var log = s.LoggerFactory.CreateLogger("SupportChat.Sockets.Admin");
+        var connection = new SocketConnection(socket, "admin", s.Options.Value, log);
+        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, log).RunAdminAsync(admin, sender, auth);
+        return Results.Empty;
+    }
+
+    // WebSocket pings go out every interval; a peer that does not answer one within the interval is dropped.
+    static Task<WebSocket> AcceptAsync(HttpContext http, RealtimeOptions o) =>
+        http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = o.PingInterval, KeepAliveTimeout = o.PingInterval });
+}

@@ -1,0 +1,326 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Npgsql;
+using SupportChat.Conversations;
+using SupportChat.Data;
+using SupportChat.Endpoints;
+
+namespace SupportChat.Sockets;
+
+/// <summary>
+/// One socket's inbound side: reads frames (one receive loop), turns each into a call on ConversationService and
+/// queues the reply. Holds no business rules: access, validation and storage are the service's.
+/// </summary>
+sealed class SocketSession(
+    WebSocket socket, SocketConnection connection, ConversationService conversations, ConnectionManager manager,
+    RealtimeOptions options, ILogger log)
+{
+    const int ReplayPage = 100;
+    const int InitialHistory = 50;
+    // Small frames (typing, read, short messages) fit here; bigger ones borrow a pooled buffer for the moment.
+    readonly byte[] small = new byte[256];
+    Sender? sender;
+    long? lastTypingAt;
+
+    enum Received { Text, Binary, TooLarge, Closed }
+
+    /// <summary>Visitor: the first frame must be auth with the token, within the auth timeout.</summary>
+    public async Task RunVisitorAsync(NpgsqlDataSource db)
+    {
+        var sendLoop = connection.SendLoopAsync();
+        VisitorSession? visitor = null;
+        try
+        {
+            ClientFrame? auth;
+            using (new Timer(_ => connection.RequestClose(CloseCodes.AuthTimeout, "auth timeout"), null, options.AuthTimeout, Timeout.InfiniteTimeSpan))
+                auth = await ReadAuthFrameAsync();
+            if (auth is not null && !connection.CloseRequested)
+            {
+                visitor = auth.Token is { Length: > 0 and <= 200 } token
+                    ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
+                    : null;
+                if (visitor is null)
+                    connection.RequestClose(CloseCodes.Unauthorized, "unknown or expired visitor token");
+            }
+            if (visitor is not null)
+            {
+                sender = Sender.Visitor(visitor);
+                SocketLog.Opened(log, "visitor", connection.Id, visitor.VisitorId.ToString());
+                connection.BeginReplay();
+                manager.AddVisitor(visitor.ConversationId, connection);
+                if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
+                var state = await conversations.StateAsync(sender, visitor.ConversationId);
+                if (state.Value is { } s)
+                {
+                    await connection.ReplayAsync(Frames.Of(new VisitorWelcomeFrame(visitor.VisitorId, s.Id, s.LastSeq, s.VisitorReadSeq, s.AdminReadSeq,
+                        manager.AdminsOnline, LimitsOf(options))), connection.Receiving.Token);
+                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq);
+                }
+                else connection.RequestClose(CloseCodes.Unauthorized, "conversation not found");
+            }
+            await ReceiveLoopAsync();
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
+        catch (Exception ex) { SocketLog.Failed(log, ex, connection.Id); connection.RequestClose(CloseCodes.ServerError, "server error"); }
+        finally
+        {
+            connection.RequestClose(CloseCodes.Normal, "");
+            await sendLoop;
+            if (visitor is not null)
+            {
+                manager.RemoveVisitor(visitor.ConversationId, connection);
+                try { await VisitorStore.TouchAsync(db, visitor.VisitorId); } catch (NpgsqlException) { }
+            }
+            SocketLog.Closed(log, "visitor", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
+        }
+    }
+
+    /// <summary>Admin: already authenticated by the session cookie; the socket closes when the session ends.</summary>
+    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
+    {
+        sender = adminSender;
+        var sendLoop = connection.SendLoopAsync();
+        using var ended = auth.SessionEnded(admin).Register(() => connection.RequestClose(CloseCodes.SessionEnded, "session ended"));
+        using var stopChecks = new CancellationTokenSource();
+        var checks = CheckSessionAsync(admin, auth, stopChecks.Token);
+        SocketLog.Opened(log, "admin", connection.Id, admin.AdminId.ToString());
+        try
+        {
+            connection.BeginReplay();
+            manager.AddAdmin(connection);
+            if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
+            connection.Reply(Frames.Of(new AdminWelcomeFrame(admin.AdminId, admin.DisplayName, manager.VisitorsOnline, LimitsOf(options))));
+            connection.EndReplay(null, 0);
+            await ReceiveLoopAsync();
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
+        catch (Exception ex) { SocketLog.Failed(log, ex, connection.Id); connection.RequestClose(CloseCodes.ServerError, "server error"); }
+        finally
+        {
+            connection.RequestClose(CloseCodes.Normal, "");
+            await stopChecks.CancelAsync();
+            await sendLoop;
+            await checks;
+            manager.RemoveAdmin(connection);
+            SocketLog.Closed(log, "admin", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
+        }
+    }
+
+    async Task CheckSessionAsync(AdminPrincipal admin, AdminAuthentication auth, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.AdminSessionCheckSeconds));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+                if (!await auth.IsLiveAsync(admin.SessionId))
+                {
+                    connection.RequestClose(CloseCodes.SessionEnded, "session ended");
+                    return;
+                }
+        }
+        catch (OperationCanceledException) { }
+        catch (NpgsqlException) { } // the database is away; the next open will check again
+    }
+
+    static Limits LimitsOf(RealtimeOptions o) =>
+        new(o.MaxBodyChars, o.MaxFrameBytes, o.MessagesPerSecond, o.MessageBurst, ConversationService.MaxHistoryLimit);
+
+    async Task<ClientFrame?> ReadAuthFrameAsync()
+    {
+        var (kind, length, buffer) = await ReadMessageAsync();
+        try
+        {
+            if (kind == Received.Closed) return null;
+            ClientFrame? frame = null;
+            if (kind == Received.Text)
+            {
+                try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
+                catch (JsonException) { }
+            }
+            if (frame?.Type != "auth")
+            {
+                if (kind != Received.TooLarge) connection.RequestClose(CloseCodes.Unauthorized, "the first frame must be auth with the visitor token");
+                return null;
+            }
+            return frame;
+        }
+        finally { Return(buffer); }
+    }
+
+    /// <summary>Reads frames until the peer closes; after a close was requested, only drains until the peer's close arrives.</summary>
+    async Task ReceiveLoopAsync()
+    {
+        while (true)
+        {
+            var (kind, length, buffer) = await ReadMessageAsync();
+            try
+            {
+                if (kind == Received.Closed) return;
+                if (connection.CloseRequested || kind == Received.TooLarge) continue;
+                if (kind == Received.Binary)
+                {
+                    Refuse(new ApiError("bad_request", "Binary frames are not accepted; send JSON text frames."));
+                    continue;
+                }
+                ClientFrame? frame;
+                try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
+                catch (JsonException) { frame = null; }
+                if (frame is null)
+                {
+                    Refuse(new ApiError("bad_request", "The frame is not a JSON object of the protocol."));
+                    continue;
+                }
+                Return(buffer);
+                buffer = small;
+                await HandleAsync(frame);
+            }
+            finally { Return(buffer); }
+        }
+    }
+
+    void Return(byte[] buffer)
+    {
+        if (buffer != small) ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    async ValueTask<(Received Kind, int Length, byte[] Buffer)> ReadMessageAsync()
+    {
+        var buffer = small;
+        var count = 0;
+        var tooLarge = false;
+        while (true)
+        {
+            if (count == buffer.Length)
+            {
+                if (buffer == small)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(options.MaxFrameBytes + 1);
+                    small.CopyTo(bigger, 0);
+                    buffer = bigger;
+                }
+                else count = 0; // over the limit already: discard the rest of the message
+            }
+            var r = await socket.ReceiveAsync(buffer.AsMemory(count), connection.Receiving.Token);
+            if (r.MessageType == WebSocketMessageType.Close) return (Received.Closed, 0, buffer);
+            count += r.Count;
+            if (count > options.MaxFrameBytes && !tooLarge)
+            {
+                tooLarge = true;
+                SocketLog.FrameRefused(log, connection.Id, "too_large");
+                connection.RequestClose(CloseCodes.TooLarge, $"frame larger than {options.MaxFrameBytes} bytes");
+            }
+            if (r.EndOfMessage)
+                return (tooLarge ? Received.TooLarge : r.MessageType == WebSocketMessageType.Binary ? Received.Binary : Received.Text, count, buffer);
+        }
+    }
+
+    void Refuse(ApiError error, string? clientMsgId = null)
+    {
+        SocketLog.FrameRefused(log, connection.Id, error.Error);
+        connection.Reply(Frames.Error(error, clientMsgId));
+    }
+
+    async Task HandleAsync(ClientFrame f)
+    {
+        var s = sender!;
+        Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
+        if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
+        {
+            Refuse(new ApiError("bad_request", "conversationId is required."), f.ClientMsgId);
+            return;
+        }
+        try
+        {
+            switch (f.Type)
+            {
+                case "send":
+                    var sent = await conversations.SendAsync(s, conversationId!.Value, f.ClientMsgId, f.Body, connection.Receiving.Token);
+                    if (sent.Error is { } sendError) Refuse(sendError, f.ClientMsgId);
+                    else
+                    {
+                        var m = sent.Value!.Message;
+                        connection.Reply(Frames.Of(new AckFrame(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate)));
+                    }
+                    break;
+                case "typing":
+                    var now = Environment.TickCount64;
+                    if (now - lastTypingAt < options.TypingThrottleMilliseconds) break; // null: never typed yet
+                    lastTypingAt = now;
+                    if (conversations.Typing(s, conversationId!.Value) is { } typingError) Refuse(typingError);
+                    break;
+                case "read":
+                    if (f.Seq is not { } seq) Refuse(new ApiError("bad_request", "seq is required."));
+                    else if (await conversations.MarkReadAsync(s, conversationId!.Value, seq) is { } readError) Refuse(readError);
+                    break;
+                case "history":
+                    var page = await conversations.HistoryAsync(s, conversationId!.Value, f.Before, f.Limit);
+                    if (page.Error is { } historyError) Refuse(historyError);
+                    else connection.Reply(Frames.Of(new HistoryFrame(conversationId.Value,
+                        page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore)));
+                    break;
+                case "resume" when !s.IsVisitor:
+                    if (f.LastSeq is not { } last) { Refuse(new ApiError("bad_request", "lastSeq is required.")); break; }
+                    var state = await conversations.StateAsync(s, conversationId!.Value);
+                    if (state.Error is { } resumeError) { Refuse(resumeError); break; }
+                    connection.BeginReplay();
+                    await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq);
+                    break;
+                case "auth":
+                    Refuse(new ApiError("bad_request", "Already authenticated."));
+                    break;
+                default:
+                    Refuse(new ApiError("bad_request", f.Type is null ? "type is required." : $"Unknown frame type '{f.Type}'."));
+                    break;
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            SocketLog.Failed(log, ex, connection.Id);
+            Refuse(new ApiError("unavailable", "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
+        }
+    }
+
+    /// <summary>
+    /// Sends what the client missed, then releases the live events held back since BeginReplay, without the ones
+    /// the replay already sent. lastSeq &gt; 0: every message after it; otherwise the newest page as a history frame.
+    /// </summary>
+    async Task ReplayAsync(Guid conversationId, long? lastSeq, long knownLastSeq)
+    {
+        var s = sender!;
+        var upTo = 0L;
+        try
+        {
+            if (lastSeq is > 0)
+            {
+                // A client claiming more than exists must not hide messages that come later.
+                upTo = Math.Min(lastSeq.Value, knownLastSeq);
+                while (true)
+                {
+                    var missed = (await conversations.MissedAsync(s, conversationId, upTo, ReplayPage)).Value ?? [];
+                    foreach (var m in missed)
+                    {
+                        await connection.ReplayAsync(Frames.Of(MessageFrame.From(m)), connection.Receiving.Token);
+                        upTo = m.Seq;
+                    }
+                    if (missed.Count < ReplayPage) break;
+                }
+            }
+            else
+            {
+                var page = (await conversations.HistoryAsync(s, conversationId, null, InitialHistory)).Value!;
+                await connection.ReplayAsync(Frames.Of(new HistoryFrame(conversationId,
+                    page.Messages.Select(MessageView.From).ToList(), page.HasMore)), connection.Receiving.Token);
+                upTo = page.Messages.Count > 0 ? page.Messages[^1].Seq : 0;
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            // Releasing the held-back events now would leave a gap; the client reconnects and replays instead.
+            SocketLog.Failed(log, ex, connection.Id);
+            connection.RequestClose(CloseCodes.ServerError, "replay failed: reconnect with lastSeq");
+            return;
+        }
+        connection.EndReplay(conversationId, upTo);
+    }
+}
