@@ -12,10 +12,26 @@ public static class Database
     {
         // Columns are snake_case (admin_id), records are PascalCase (AdminId).
         DefaultTypeMap.MatchNamesWithUnderscores = true;
-        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+        services.AddSingleton(sp => NpgsqlDataSource.Create(PooledConnectionString(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)));
         services.AddSingleton<MigrationReport>();
         services.AddSingleton<DatabaseMigrator>();
         services.AddHostedService(sp => sp.GetRequiredService<DatabaseMigrator>());
+    }
+
+    /// <summary>
+    /// Npgsql's default pool (100) equals PostgreSQL's default max_connections, so a burst of socket connects could be
+    /// refused by the server instead of waiting for a pooled connection. Unless the connection string sets it, the pool
+    /// holds at most DefaultMaxPoolSize connections and further callers wait for one.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 40;
+
+    public static string PooledConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        return builder.ConnectionString;
     }
 }
 

@@ -86,3 +86,13 @@ public sealed class HealthTests(TestDatabase db) : IClassFixture<TestDatabase>
         Assert.Contains(indexes, i => i.Contains("messages_client_msg_key") && i.Contains("client_msg_id"));
     }
 }
+
+public sealed class PoolSizeTests
+{
+    [Theory]
+    [InlineData("Host=db;Username=u", SupportChat.Data.Database.DefaultMaxPoolSize)]
+    [InlineData("Host=db;Username=u;Maximum Pool Size=7", 7)]
+    [InlineData("Host=db;Username=u;MaxPoolSize=9", 9)]
+    public void The_pool_stays_below_postgres_default_max_connections_unless_configured(string connectionString, int expected) =>
+        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(SupportChat.Data.Database.PooledConnectionString(connectionString)).MaxPoolSize);
+}
