@@ -1,5 +1,6 @@
 using SupportChat.Data;
 using SupportChat.Endpoints;
+using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
 
@@ -26,8 +27,10 @@ builder.Services.AddFirstAdminEnrollment();
 builder.Services.AddRealtime();
 builder.Services.AddVisitorApi();
 
-// Optional parts: Redis and Telegram are off when not configured.
-builder.AddRedis();
+// Several instances: Redis backplane, shared presence, budgets and list cache (in-process without Redis).
+builder.AddScaleout();
+
+// Optional parts: Telegram is off when not configured.
 builder.AddTelegram();
 
 // Health checks, Prometheus metrics and the OpenAPI document.

@@ -1,8 +1,14 @@
+using System.Text.Json.Serialization;
 using SupportChat.Data;
 
 namespace SupportChat.Conversations;
 
-/// <summary>Something that happened in a conversation, for every socket that shows it.</summary>
+/// <summary>Something that happened in a conversation, for every socket that shows it (on every instance, with Redis).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(MessageStoredEvent), "message")]
+[JsonDerivedType(typeof(TypingEvent), "typing")]
+[JsonDerivedType(typeof(ReadEvent), "read")]
+[JsonDerivedType(typeof(PresenceEvent), "presence")]
 public abstract record ConversationEvent(Guid ConversationId);
 
 /// <summary>A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown).</summary>
@@ -13,6 +19,19 @@ public sealed record TypingEvent(Guid ConversationId, string Sender, string? Nam
 
 /// <summary>Reader ("visitor" or "admin") has read the conversation up to Seq.</summary>
 public sealed record ReadEvent(Guid ConversationId, string Reader, long Seq) : ConversationEvent(ConversationId);
+
+/// <summary>
+/// Who is online changed on some instance: the visitor of ConversationId (Who = "visitor"), or whether any admin is
+/// (Who = "admins", ConversationId empty). Receivers look up the state across instances before telling their sockets.
+/// </summary>
+public sealed record PresenceEvent(Guid ConversationId, string Who) : ConversationEvent(ConversationId)
+{
+    public const string Visitor = "visitor";
+    public const string Admins = "admins";
+}
+
+/// <summary>The backplane came back after an outage: events from other instances may have been missed. Never leaves this process.</summary>
+public sealed record BackplaneRestoredEvent() : ConversationEvent(Guid.Empty);
 
 /// <summary>
 /// Carries conversation events to every subscriber. In-process for now; the Redis backplane (issue 8) and the

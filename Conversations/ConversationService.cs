@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Data;
@@ -40,26 +39,15 @@ public sealed class ConversationService : IAsyncDisposable
     readonly IConversationEventBus bus;
     readonly RealtimeOptions options;
     readonly ConversationWriter writer;
-    readonly PartitionedRateLimiter<Guid> visitorMessages;
+    readonly VisitorMessageBudget budget;
 
-    public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<RealtimeOptions> options, ILogger<ConversationService> log)
+    public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<RealtimeOptions> options, VisitorMessageBudget budget,
+        ILogger<ConversationService> log)
     {
+        this.budget = budget;
         this.db = db;
         this.bus = bus;
         this.options = options.Value;
-        var o = this.options;
-        var (tokens, period) = o.MessagesPerSecond >= 1
-            ? ((int)Math.Round(o.MessagesPerSecond), TimeSpan.FromSeconds(1))
-            : (1, TimeSpan.FromSeconds(1 / o.MessagesPerSecond));
-        visitorMessages = PartitionedRateLimiter.Create<Guid, Guid>(visitorId => RateLimitPartition.GetTokenBucketLimiter(visitorId, _ =>
-            new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = o.MessageBurst,
-                TokensPerPeriod = tokens,
-                ReplenishmentPeriod = period,
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            }));
         writer = new ConversationWriter(db, Committed, log);
     }
 
@@ -85,8 +73,7 @@ public sealed class ConversationService : IAsyncDisposable
             return new ApiError("too_large", $"The message is longer than {options.MaxBodyChars} characters.");
         if (sender.IsVisitor)
         {
-            using var lease = visitorMessages.AttemptAcquire(sender.VisitorId!.Value);
-            if (!lease.IsAcquired)
+            if (!await budget.TryTakeAsync(sender.VisitorId!.Value))
                 return new ApiError("rate_limited",
                     $"At most {options.MessagesPerSecond:0.##} message(s) per second with a burst of {options.MessageBurst}; try again shortly.");
         }
@@ -149,6 +136,5 @@ public sealed class ConversationService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await writer.DisposeAsync();
-        visitorMessages.Dispose();
     }
 }

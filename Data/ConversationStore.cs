@@ -84,7 +84,8 @@ public static class ConversationStore
               upd AS (
                   UPDATE conversations SET visitor_read_seq = LEAST(@seq, last_seq)
                   WHERE id = @conversationId AND visitor_read_seq < LEAST(@seq, last_seq)
-                  RETURNING visitor_read_seq AS mark)
+                  RETURNING visitor_read_seq AS mark),
+              list_changed AS (UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd))
               SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
               """
             : """
@@ -92,10 +93,18 @@ public static class ConversationStore
               upd AS (
                   UPDATE conversations SET admin_read_seq = LEAST(@seq, last_seq)
                   WHERE id = @conversationId AND admin_read_seq < LEAST(@seq, last_seq)
-                  RETURNING admin_read_seq AS mark)
+                  RETURNING admin_read_seq AS mark),
+              list_changed AS (UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd))
               SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
               """;
         return await c.QuerySingleOrDefaultAsync<long?>(sql, new { conversationId, seq });
+    }
+
+    /// <summary>The version of the conversation lists: it moves in the transaction of every change that affects them.</summary>
+    public static async Task<long> ListVersionAsync(NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.ExecuteScalarAsync<long>("SELECT version FROM conversation_list_version WHERE id = 1");
     }
 
     /// <summary>

@@ -121,6 +121,8 @@ public sealed class ConversationWriter : IAsyncDisposable
                         },
                     });
                 }
+                // The batch changes the admins' conversation lists: cached pages of the old version are not served again.
+                command.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1"));
                 await using var reader = await command.ExecuteReaderAsync();
                 for (var i = 0; i < batch.Count; i++)
                 {

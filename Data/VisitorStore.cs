@@ -22,6 +22,8 @@ public static class VisitorStore
                 RETURNING id, name
             ), conv AS (
                 INSERT INTO conversations (visitor_id) SELECT id FROM v RETURNING id
+            ), list_changed AS (
+                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1
             )
             SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name FROM v, conv
             """, new { tokenHash, d.Name, d.Email, d.Locale, d.PageUrl, d.UserAgent });
@@ -41,6 +43,8 @@ public static class VisitorStore
                     page_url = COALESCE(@PageUrl, page_url), user_agent = COALESCE(@UserAgent, user_agent)
                 WHERE token_hash = @tokenHash AND last_seen_at > now() - @maxIdle
                 RETURNING id, name
+            ), list_changed AS (
+                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM v)
             )
             SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name
             FROM v CROSS JOIN LATERAL (

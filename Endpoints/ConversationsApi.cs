@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
+using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
 
@@ -36,7 +37,7 @@ public static class ConversationsApi
     }
 
     /// <summary>Newest activity first; status filters; cursor is the previous page's nextCursor.</summary>
-    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConnectionManager sockets, string? status, string? cursor, int? limit)
+    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, ConnectionManager sockets, string? status, string? cursor, int? limit)
     {
         if (status is not null && !Statuses.Contains(status)) return ApiError.BadRequest("status must be open, pending or closed.");
         if (limit is < 1 or > 100) return ApiError.BadRequest("limit must be 1 to 100.");
@@ -47,9 +48,11 @@ public static class ConversationsApi
             if (after is null) return ApiError.BadRequest("cursor is not one this API returned.");
         }
         var take = limit ?? 50;
-        var rows = await ConversationStore.ListAsync(db, status, after?.At, after?.Id, take);
+        // The first page is what every console asks for on every change; later pages are rarer and come from the database.
+        var rows = after is null ? await cache.FirstPageAsync(status, take) : await ConversationStore.ListAsync(db, status, after?.At, after?.Id, take);
+        var online = await sockets.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
         var items = rows.Select(r => new ConversationListItem(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq, r.VisitorReadSeq,
-            r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, sockets.IsVisitorOnline(r.Id),
+            r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online.Contains(r.Id),
             r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt)).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));

@@ -1,37 +1,63 @@
 using System.Collections.Concurrent;
 using SupportChat.Conversations;
+using SupportChat.Scaleout;
 
 namespace SupportChat.Sockets;
 
 /// <summary>
 /// Which sockets are open: visitor sockets by conversation, and admin sockets (they see every conversation).
-/// Fans conversation events out to them without waiting on any, and tracks presence.
+/// Fans conversation events out to them without waiting on any, and tracks presence (across instances with Redis).
 /// </summary>
 public sealed class ConnectionManager
 {
     readonly ConcurrentDictionary<Guid, SocketConnection[]> visitors = new();
     readonly Lock gate = new();
     volatile SocketConnection[] admins = [];
+    readonly IConversationEventBus bus;
+    readonly RedisPresence? shared;
     readonly ILogger<ConnectionManager> log;
     volatile bool stopping;
 
-    public ConnectionManager(IConversationEventBus bus, IHostApplicationLifetime lifetime, ILogger<ConnectionManager> log)
+    public ConnectionManager(IConversationEventBus bus, IHostApplicationLifetime lifetime, ILogger<ConnectionManager> log, RedisPresence? shared = null)
     {
+        this.bus = bus;
+        this.shared = shared;
         this.log = log;
         bus.Subscribe(Fanout);
         lifetime.ApplicationStopping.Register(CloseAllForShutdown);
     }
 
     public bool Stopping => stopping;
-    public bool AdminsOnline => admins.Length > 0;
+    /// <summary>Visitors online on this instance (the admin's welcome count).</summary>
     public int VisitorsOnline => visitors.Count;
-    public bool IsVisitorOnline(Guid conversationId) => visitors.ContainsKey(conversationId);
+
+    /// <summary>Whether an admin is online here or on another instance.</summary>
+    public async Task<bool> AdminsOnlineAsync() => admins.Length > 0 || (shared is not null && await shared.AnyAdminOnlineAsync() == true);
+
+    /// <summary>Which of these conversations have their visitor online here or on another instance.</summary>
+    public async Task<HashSet<Guid>> OnlineVisitorsAsync(IReadOnlyCollection<Guid> conversationIds)
+    {
+        var online = conversationIds.Where(visitors.ContainsKey).ToHashSet();
+        if (shared is not null && await shared.OnlineVisitorsAsync(conversationIds) is { } elsewhere) online.UnionWith(elsewhere);
+        return online;
+    }
 
     /// <summary>Number of open visitor sockets of a conversation (all tabs).</summary>
     public int VisitorSockets(Guid conversationId) => visitors.TryGetValue(conversationId, out var set) ? set.Length : 0;
 
     void Fanout(ConversationEvent e)
     {
+        if (e is PresenceEvent presence)
+        {
+            _ = TellPresenceAsync(presence);
+            return;
+        }
+        if (e is BackplaneRestoredEvent)
+        {
+            var all = admins.Concat(visitors.Values.SelectMany(v => v)).ToList();
+            foreach (var c in all) c.RequestClose(CloseCodes.Resync, "missed events while the backplane was down; resume");
+            return;
+        }
         var frame = new OutboundFrame(Frames.Of(e), e is MessageStoredEvent m ? m.ReceivedAt : 0);
         var seq = e is MessageStoredEvent stored ? stored.Message.Seq : 0;
         // A visitor's own typing goes to admins only; everything else goes to both sides.
@@ -50,7 +76,7 @@ public sealed class ConnectionManager
             visitors[conversationId] = [.. set, c];
         }
         RealtimeMetrics.OpenSockets.WithLabels("visitor").Inc();
-        if (first) ToAdmins(new PresenceFrame(null, conversationId, true));
+        if (first) _ = AnnounceAsync(shared?.SetVisitorAsync(conversationId, true), new PresenceEvent(conversationId, PresenceEvent.Visitor));
     }
 
     public void RemoveVisitor(Guid conversationId, SocketConnection c)
@@ -64,7 +90,7 @@ public sealed class ConnectionManager
             else visitors[conversationId] = rest;
         }
         RealtimeMetrics.OpenSockets.WithLabels("visitor").Dec();
-        if (last) ToAdmins(new PresenceFrame(null, conversationId, false));
+        if (last) _ = AnnounceAsync(shared?.SetVisitorAsync(conversationId, false), new PresenceEvent(conversationId, PresenceEvent.Visitor));
     }
 
     public void AddAdmin(SocketConnection c)
@@ -76,7 +102,7 @@ public sealed class ConnectionManager
             admins = [.. admins, c];
         }
         RealtimeMetrics.OpenSockets.WithLabels("admin").Inc();
-        if (first) ToVisitors(new PresenceFrame(true, null, null));
+        if (first) _ = AnnounceAsync(shared?.SetAdminsAsync(true), new PresenceEvent(Guid.Empty, PresenceEvent.Admins));
     }
 
     public void RemoveAdmin(SocketConnection c)
@@ -89,7 +115,34 @@ public sealed class ConnectionManager
             last = admins.Length == 0;
         }
         RealtimeMetrics.OpenSockets.WithLabels("admin").Dec();
-        if (last) ToVisitors(new PresenceFrame(false, null, null));
+        if (last) _ = AnnounceAsync(shared?.SetAdminsAsync(false), new PresenceEvent(Guid.Empty, PresenceEvent.Admins));
+    }
+
+    // The shared record is written before the event goes out, so that every instance that hears of it reads the new state.
+    async Task AnnounceAsync(Task? record, PresenceEvent e)
+    {
+        try
+        {
+            if (record is not null) await record;
+            bus.Publish(e);
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Announcing presence failed");
+        }
+    }
+
+    async Task TellPresenceAsync(PresenceEvent e)
+    {
+        try
+        {
+            if (e.Who == PresenceEvent.Admins) ToVisitors(new PresenceFrame(await AdminsOnlineAsync(), null, null));
+            else ToAdmins(new PresenceFrame(null, e.ConversationId, (await OnlineVisitorsAsync([e.ConversationId])).Count > 0));
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Telling presence failed");
+        }
     }
 
     void ToAdmins(PresenceFrame presence)

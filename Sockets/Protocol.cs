@@ -16,6 +16,8 @@ public static class CloseCodes
     public const WebSocketCloseStatus ServerError = WebSocketCloseStatus.InternalServerError; // 1011
     /// <summary>The outbound queue overflowed (the client did not read fast enough); reconnect with lastSeq.</summary>
     public const WebSocketCloseStatus TooSlow = (WebSocketCloseStatus)4001;
+    /// <summary>The instances' backplane (Redis) came back after an outage; events may have been missed: reconnect with lastSeq.</summary>
+    public const WebSocketCloseStatus Resync = (WebSocketCloseStatus)4002;
     /// <summary>The token is missing, forged or expired, or the first frame was not auth.</summary>
     public const WebSocketCloseStatus Unauthorized = (WebSocketCloseStatus)4401;
     /// <summary>The admin session ended (logout, revocation, expiry).</summary>

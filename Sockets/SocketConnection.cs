@@ -22,7 +22,7 @@ public sealed class SocketConnection
     readonly Lock gate = new();
     // Held-back live events while a replay runs; null otherwise. Bounded by the outbound queue's capacity.
     List<(Guid ConversationId, long Seq, OutboundFrame Frame)>? heldBack;
-    // Highest seq sent per conversation, for conversations replayed on this socket: later copies are skipped.
+    // Per conversation replayed on this socket, the highest seq the replay sent: live copies up to it are skipped.
     Dictionary<Guid, long>? sentUpTo;
     bool closeRequested;
     bool dropQueued;
@@ -63,11 +63,9 @@ public sealed class SocketConnection
                 else Overflow();
                 return;
             }
-            if (seq > 0 && sentUpTo is not null && sentUpTo.TryGetValue(conversationId, out var upTo))
-            {
-                if (seq <= upTo) return;
-                sentUpTo[conversationId] = seq;
-            }
+            // Only what a replay already sent is skipped: with several instances, live messages of one conversation
+            // can arrive slightly out of seq order, and a lower seq after a higher one is still new to this client.
+            if (seq > 0 && sentUpTo is not null && sentUpTo.TryGetValue(conversationId, out var upTo) && seq <= upTo) return;
             if (outbound.Writer.TryWrite(frame)) RealtimeMetrics.Queued(1);
             else Overflow();
         }
@@ -119,11 +117,7 @@ public sealed class SocketConnection
             if (held is null || closeRequested) return;
             foreach (var (c, s, frame) in held)
             {
-                if (s > 0 && sentUpTo is not null && sentUpTo.TryGetValue(c, out var upTo))
-                {
-                    if (s <= upTo) continue;
-                    sentUpTo[c] = s;
-                }
+                if (s > 0 && sentUpTo is not null && sentUpTo.TryGetValue(c, out var upTo) && s <= upTo) continue;
                 if (outbound.Writer.TryWrite(frame)) RealtimeMetrics.Queued(1);
                 else { Overflow(); return; }
             }

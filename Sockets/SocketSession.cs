@@ -54,7 +54,7 @@ sealed class SocketSession(
                 if (state.Value is { } s)
                 {
                     await connection.ReplayAsync(Frames.Of(new VisitorWelcomeFrame(visitor.VisitorId, s.Id, s.LastSeq, s.VisitorReadSeq, s.AdminReadSeq,
-                        manager.AdminsOnline, LimitsOf(options))), connection.Receiving.Token);
+                        await manager.AdminsOnlineAsync(), LimitsOf(options))), connection.Receiving.Token);
                     await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq);
                 }
                 else connection.RequestClose(CloseCodes.Unauthorized, "conversation not found");

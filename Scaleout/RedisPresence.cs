@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using StackExchange.Redis;
+
+namespace SupportChat.Scaleout;
+
+/// <summary>
+/// Who is online across instances. Each instance records its own online visitors (per conversation) and whether it has
+/// admins, as sorted-set entries scored by an expiry time that a heartbeat keeps moving; an instance that dies simply
+/// stops refreshing its entries. Queries answer null when Redis cannot be reached, and the caller uses its own sockets.
+/// </summary>
+public sealed class RedisPresence(IConnectionMultiplexer redis, InstanceId instance, ILogger<RedisPresence> log) : BackgroundService
+{
+    static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
+    const string AdminsKey = "sc:presence:admins";
+    readonly ConcurrentDictionary<Guid, byte> visitors = new();
+    volatile bool admins;
+
+    static RedisKey VisitorKey(Guid conversationId) => "sc:presence:v:" + conversationId.ToString("N");
+    static double Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    static double Expiry => DateTimeOffset.UtcNow.Add(Lifetime).ToUnixTimeMilliseconds();
+
+    public Task SetVisitorAsync(Guid conversationId, bool online)
+    {
+        if (online) visitors[conversationId] = 0;
+        else visitors.TryRemove(conversationId, out _);
+        return TryAsync(async db =>
+        {
+            if (!online) await db.SortedSetRemoveAsync(VisitorKey(conversationId), instance.Value);
+            else
+            {
+                await db.SortedSetAddAsync(VisitorKey(conversationId), instance.Value, Expiry);
+                await db.KeyExpireAsync(VisitorKey(conversationId), Lifetime * 2);
+            }
+            return true;
+        });
+    }
+
+    public Task SetAdminsAsync(bool any)
+    {
+        admins = any;
+        return TryAsync(async db => any
+            ? await db.SortedSetAddAsync(AdminsKey, instance.Value, Expiry)
+            : await db.SortedSetRemoveAsync(AdminsKey, instance.Value));
+    }
+
+    /// <summary>Whether an admin is online on any instance; null when Redis cannot say.</summary>
+    public Task<bool?> AnyAdminOnlineAsync() =>
+        TryAsync<bool?>(async db => await db.SortedSetLengthAsync(AdminsKey, Now, double.PositiveInfinity) > 0);
+
+    /// <summary>Which of these conversations have their visitor online on any instance; null when Redis cannot say.</summary>
+    public Task<HashSet<Guid>?> OnlineVisitorsAsync(IReadOnlyCollection<Guid> conversationIds) => TryAsync<HashSet<Guid>?>(async db =>
+    {
+        var now = Now;
+        var batch = db.CreateBatch();
+        var counts = conversationIds.Select(id => (id, count: batch.SortedSetLengthAsync(VisitorKey(id), now, double.PositiveInfinity))).ToList();
+        batch.Execute();
+        await Task.WhenAll(counts.Select(c => c.count));
+        return counts.Where(c => c.count.Result > 0).Select(c => c.id).ToHashSet();
+    });
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(Heartbeat);
+        while (await timer.WaitForNextTickAsync(ct))
+            await TryAsync(async db =>
+            {
+                var expiry = Expiry;
+                var batch = db.CreateBatch();
+                var writes = new List<Task>();
+                if (admins) writes.Add(batch.SortedSetAddAsync(AdminsKey, instance.Value, expiry));
+                foreach (var id in visitors.Keys)
+                {
+                    writes.Add(batch.SortedSetAddAsync(VisitorKey(id), instance.Value, expiry));
+                    writes.Add(batch.KeyExpireAsync(VisitorKey(id), Lifetime * 2));
+                }
+                batch.Execute();
+                await Task.WhenAll(writes);
+                return true;
+            });
+    }
+
+    async Task<T?> TryAsync<T>(Func<IDatabase, Task<T>> action)
+    {
+        try
+        {
+            return await action(redis.GetDatabase());
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            log.LogDebug(ex, "Presence in Redis unavailable");
+            return default;
+        }
+    }
+}

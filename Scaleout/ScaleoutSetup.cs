@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using SupportChat.Conversations;
+using SupportChat.Setup;
+
+namespace SupportChat.Scaleout;
+
+/// <summary>
+/// Several instances behind a load balancer: with Redis:ConnectionString set, conversation events fan out through Redis
+/// pub/sub, presence and the visitors' message budgets are shared, and the list cache lives in Redis. Without it,
+/// the same services run in this process and one instance behaves as before.
+/// </summary>
+public static class ScaleoutSetup
+{
+    public static void AddScaleout(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddMemoryCache();
+        services.AddSingleton<ConversationListCache>();
+        services.AddSingleton<VisitorMessageBudget>();
+
+        var connectionString = builder.Configuration[$"{RedisOptions.Section}:ConnectionString"];
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            services.AddStartupNote("Redis is off (Redis:ConnectionString is not set): single instance, fan-out and rate limits stay in this process");
+            return;
+        }
+        services.AddStartupNote("Redis is on: events, presence, message budgets and the list cache are shared by every instance");
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            // Reading the validated options first turns a malformed setting into the one-line start-up failure.
+            var config = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString!);
+            // Start even while Redis is down; the multiplexer reconnects by itself and readiness reports degraded.
+            config.AbortOnConnectFail = false;
+            return ConnectionMultiplexer.Connect(config);
+        });
+        services.AddSingleton<InstanceId>();
+        services.Replace(ServiceDescriptor.Singleton<IConversationEventBus, RedisEventBus>());
+        services.AddSingleton<RedisPresence>();
+        services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"]);
+    }
+
+    sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+        {
+            try
+            {
+                var rtt = await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), ct);
+                return HealthCheckResult.Healthy($"ping {rtt.TotalMilliseconds:0.#} ms");
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, "Redis unreachable", ex);
+            }
+        }
+    }
+}
