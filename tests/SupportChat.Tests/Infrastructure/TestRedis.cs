@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace SupportChat.Tests.Infrastructure;
 
 /// <summary>The Redis server tests use: SUPPORTCHAT_TEST_REDIS (scripts/test starts one). A test that needs it fails without it.</summary>
@@ -10,4 +12,54 @@ public static class TestRedis
             ? value
             : throw new InvalidOperationException(
                 $"No Redis for the tests: run them with scripts/test (it starts one), or set {EnvironmentVariable} to host:port of a Redis server.");
+}
+
+/// <summary>A Redis server of a test's own, which the test may stop and start again on the same port.</summary>
+public sealed class PrivateRedis : IAsyncDisposable
+{
+    Process? process;
+    public int Port { get; } = AppProcess.FreePort();
+    public string ConnectionString => $"127.0.0.1:{Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000";
+
+    public static async Task<PrivateRedis> StartAsync()
+    {
+        var redis = new PrivateRedis();
+        await redis.StartAgainAsync();
+        return redis;
+    }
+
+    public async Task StartAgainAsync()
+    {
+        process = Process.Start(new ProcessStartInfo("redis-server", ["--bind", "127.0.0.1", "--port", Port.ToString(), "--save", "", "--appendonly", "no"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("redis-server did not start (scripts/test installs it)");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, Port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) { await Task.Delay(50); }
+        }
+        throw new InvalidOperationException($"redis-server did not listen on {Port}");
+    }
+
+    public async Task StopAsync()
+    {
+        if (process is null || process.HasExited) return;
+        process.Kill();
+        await process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        process?.Dispose();
+    }
 }
