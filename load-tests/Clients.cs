@@ -1,0 +1,158 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Npgsql;
+
+namespace SupportChat.LoadTests;
+
+/// <summary>A socket of the load run: one send loop fed by a channel, one receive loop handing each frame to a callback.</summary>
+public sealed class LoadSocket : IAsyncDisposable
+{
+    readonly ClientWebSocket socket = new();
+    readonly Channel<byte[]> outbound = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    Task loops = Task.CompletedTask;
+
+    public static async Task<LoadSocket> ConnectAsync(Uri baseUrl, string path, Action<ClientWebSocketOptions> configure, CancellationToken ct)
+    {
+        var s = new LoadSocket();
+        s.socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        s.socket.Options.SetRequestHeader("Origin", baseUrl.GetLeftPart(UriPartial.Authority));
+        configure(s.socket.Options);
+        await s.socket.ConnectAsync(new UriBuilder(baseUrl) { Scheme = baseUrl.Scheme == "https" ? "wss" : "ws", Path = path }.Uri, ct);
+        return s;
+    }
+
+    public void Start(Action<JsonElement> onFrame, CancellationToken ct) => loops = Task.WhenAll(SendLoopAsync(ct), ReceiveLoopAsync(onFrame, ct));
+
+    public void Send(object frame) => outbound.Writer.TryWrite(JsonSerializer.SerializeToUtf8Bytes(frame, Json.Web));
+
+    public Task SendNowAsync(object frame, CancellationToken ct) =>
+        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame, Json.Web), WebSocketMessageType.Text, true, ct);
+
+    public async Task<JsonElement> ReceiveOneAsync(CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        using var frame = new MemoryStream();
+        while (true)
+        {
+            var r = await socket.ReceiveAsync(buffer, ct);
+            if (r.MessageType == WebSocketMessageType.Close) throw new WebSocketException($"closed: {r.CloseStatus} {r.CloseStatusDescription}");
+            frame.Write(buffer, 0, r.Count);
+            if (r.EndOfMessage) return JsonDocument.Parse(frame.ToArray()).RootElement.Clone();
+        }
+    }
+
+    async Task SendLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var bytes in outbound.Reader.ReadAllAsync(ct))
+                await socket.SendAsync(bytes, WebSocketMessageType.Text, true, ct);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
+    }
+
+    async Task ReceiveLoopAsync(Action<JsonElement> onFrame, CancellationToken ct)
+    {
+        try
+        {
+            while (socket.State == WebSocketState.Open) onFrame(await ReceiveOneAsync(ct));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or JsonException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        outbound.Writer.TryComplete();
+        if (socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", guard.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { }
+        }
+        socket.Abort();
+        await loops;
+        socket.Dispose();
+    }
+}
+
+public static class Json
+{
+    public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+}
+
+public sealed record Visitor(string Token, Guid ConversationId);
+
+public sealed record AdminSession(string Cookie, string Csrf, string UserAgent);
+
+public static class Clients
+{
+    public static HttpClient Http(Uri baseUrl) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    {
+        BaseAddress = baseUrl,
+        DefaultRequestHeaders = { { "Origin", baseUrl.GetLeftPart(UriPartial.Authority) } },
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    public static async Task<Visitor> StartVisitorAsync(HttpClient http, int n, CancellationToken ct)
+    {
+        var response = await http.PostAsJsonAsync("/api/visitor/sessions", new { name = $"Load visitor {n}" }, ct);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        return new Visitor(body.GetProperty("token").GetString()!, body.GetProperty("conversationId").GetGuid());
+    }
+
+    public static async Task<LoadSocket> ConnectVisitorAsync(Uri baseUrl, Visitor v, CancellationToken ct)
+    {
+        var socket = await LoadSocket.ConnectAsync(baseUrl, "/ws/visitor", _ => { }, ct);
+        await socket.SendNowAsync(new { type = "auth", token = v.Token }, ct);
+        var welcome = await socket.ReceiveOneAsync(ct);
+        if (welcome.GetProperty("type").GetString() != "welcome") throw new InvalidOperationException("no welcome: " + welcome);
+        return socket;
+    }
+
+    public static Task<LoadSocket> ConnectAdminAsync(Uri baseUrl, AdminSession a, CancellationToken ct) =>
+        LoadSocket.ConnectAsync(baseUrl, "/ws/admin", o =>
+        {
+            o.SetRequestHeader("Cookie", a.Cookie);
+            o.SetRequestHeader("User-Agent", a.UserAgent);
+        }, ct);
+
+    /// <summary>
+    /// Admin sessions for the run, made directly in the service's database as a login would leave them (TOTP cannot be
+    /// typed by a load generator). Bound to 127.0.0.1 and this tool's User-Agent.
+    /// </summary>
+    public static async Task<List<AdminSession>> CreateAdminSessionsAsync(string database, int count)
+    {
+        const string userAgent = "SupportChat-LoadTest/1.0";
+        await using var c = new NpgsqlConnection(database);
+        await c.OpenAsync();
+        await using var upsert = new NpgsqlCommand("""
+            INSERT INTO admins (username, display_name, status, enrolled_at) VALUES ('loadtest', 'Load test', 'active', now())
+            ON CONFLICT (lower(username)) DO UPDATE SET status = 'active' RETURNING id
+            """, c);
+        var adminId = (long)(await upsert.ExecuteScalarAsync())!;
+        var sessions = new List<AdminSession>();
+        for (var i = 0; i < count; i++)
+        {
+            var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+            var csrf = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO admin_sessions (admin_id, token_hash, csrf_token, user_agent, ip, expires_at)
+                VALUES ($1, $2, $3, $4, '127.0.0.1', now() + interval '12 hours')
+                """, c)
+            {
+                Parameters = { new() { Value = adminId }, new() { Value = SHA256.HashData(Encoding.UTF8.GetBytes(token)) }, new() { Value = csrf }, new() { Value = userAgent } },
+            };
+            await insert.ExecuteNonQueryAsync();
+            sessions.Add(new AdminSession($"sc_admin={token}", csrf, userAgent));
+        }
+        return sessions;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace SupportChat.LoadTests;
+
+/// <summary>Latencies of one measured path, in microseconds: the whole run and each second of it.</summary>
+public sealed class Metric(string name)
+{
+    const long Highest = 3_600_000_000; // an hour, in µs
+    public string Name { get; } = name;
+    public LongConcurrentHistogram All { get; } = new(1, Highest, 3);
+    public ConcurrentDictionary<int, LongConcurrentHistogram> PerSecond { get; } = new();
+    long errors;
+    public long Errors => Interlocked.Read(ref errors);
+
+    public void Record(int second, long micros)
+    {
+        micros = Math.Clamp(micros, 1, Highest);
+        All.RecordValue(micros);
+        PerSecond.GetOrAdd(second, _ => new LongConcurrentHistogram(1, Highest, 3)).RecordValue(micros);
+    }
+
+    public void Error() => Interlocked.Increment(ref errors);
+
+    public double PercentileMs(double p) => All.TotalCount == 0 ? 0 : All.GetValueAtPercentile(p) / 1000.0;
+    public double MaxMs => All.TotalCount == 0 ? 0 : All.GetMaxValue() / 1000.0;
+}
+
+/// <summary>
+/// The clock of a run: latencies are measured from when an action was scheduled, not from when it was sent, so a
+/// slow server cannot hide its delays by slowing the sender down (no coordinated omission).
+/// </summary>
+public sealed class Recorder
+{
+    readonly ConcurrentDictionary<string, Metric> metrics = new();
+    public long Start { get; } = Stopwatch.GetTimestamp();
+    /// <summary>Samples before this are warm-up and not recorded.</summary>
+    public long MeasureFrom { get; set; }
+
+    public Metric this[string name] => metrics.GetOrAdd(name, n => new Metric(n));
+    public IEnumerable<Metric> Metrics => metrics.Values.OrderBy(m => m.Name);
+
+    public void Record(string metric, long scheduledAt)
+    {
+        if (scheduledAt < MeasureFrom) return;
+        var now = Stopwatch.GetTimestamp();
+        this[metric].Record(SecondOf(scheduledAt), (now - scheduledAt) * 1_000_000 / Stopwatch.Frequency);
+    }
+
+    public int SecondOf(long timestamp) => (int)((timestamp - Start) / Stopwatch.Frequency);
+
+    public long At(double secondsFromStart) => Start + (long)(secondsFromStart * Stopwatch.Frequency);
+
+    /// <summary>Runs action at rate per second from startSeconds for durationSeconds, on schedule, never waiting for an action to finish.</summary>
+    public async Task OpenLoopAsync(double rate, double startSeconds, double durationSeconds, Action<long, long> action, CancellationToken ct)
+    {
+        var first = At(startSeconds);
+        var count = (long)Math.Floor(rate * durationSeconds);
+        for (long k = 0; k < count && !ct.IsCancellationRequested; k++)
+        {
+            var due = first + (long)(k * Stopwatch.Frequency / rate);
+            var wait = due - Stopwatch.GetTimestamp();
+            if (wait > Stopwatch.Frequency / 1000) await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), ct);
+            action(k, due);
+        }
+    }
+}
+
+/// <summary>The service's CPU and resident memory, sampled once a second from /proc.</summary>
+public sealed class ServerSampler(int? pid)
+{
+    public List<(double Second, double RssMb, double CpuPercent)> Samples { get; } = [];
+
+    public async Task RunAsync(Recorder clock, CancellationToken ct)
+    {
+        if (pid is null) return;
+        double? lastCpu = null;
+        long lastAt = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var (rss, cpu) = Read(pid.Value);
+                var now = Stopwatch.GetTimestamp();
+                var percent = lastCpu is { } c ? (cpu - c) / ((double)(now - lastAt) / Stopwatch.Frequency) * 100 : 0;
+                lastCpu = cpu;
+                lastAt = now;
+                lock (Samples) Samples.Add(((double)(now - clock.Start) / Stopwatch.Frequency, rss, percent));
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (IOException) { } // the service went away
+    }
+
+    public static (double RssMb, double CpuSeconds) Read(int pid)
+    {
+        var rssKb = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11]) + long.Parse(fields[12]); // utime + stime
+        return (long.Parse(rssKb) / 1024.0, ticks / 100.0);
+    }
+}

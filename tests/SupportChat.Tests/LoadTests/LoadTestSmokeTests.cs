@@ -1,0 +1,89 @@
+using System.Text.Json;
+using SupportChat.LoadTests;
+using SupportChat.Tests.Infrastructure;
+using SupportChat.Tests.Realtime;
+
+namespace SupportChat.Tests.LoadTests;
+
+/// <summary>CI-sized runs of the load-test program against the real service, so that it cannot rot.</summary>
+public sealed class LoadTestSmokeTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    RealtimeHost host = null!;
+    readonly string reports = Path.Combine(Path.GetTempPath(), "supportchat-load-" + Guid.NewGuid().ToString("N"));
+
+    public Task InitializeAsync()
+    {
+        host = new RealtimeHost(db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Realtime:VisitorSessionsPerIp"] = "100000",
+            ["RateLimits:VisitorPerMinute"] = "100000",
+            ["RateLimits:AdminPerMinute"] = "100000",
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        if (Directory.Exists(reports)) Directory.Delete(reports, recursive: true);
+    }
+
+    async Task<(int ExitCode, string Output, JsonElement Report)> RunAsync(params string[] args)
+    {
+        var options = LoadOptions.Parse([.. args, "--url", host.BaseUri.ToString(), "--database", db.ConnectionString, "--report-dir", reports,
+            "--server-pid", Environment.ProcessId.ToString(), "--max-seconds", "120"]);
+        var output = new StringWriter();
+        var exitCode = await LoadRun.RunAsync(options, output);
+        var json = Directory.GetFiles(reports, $"{options.Scenario}-*.json").OrderBy(File.GetLastWriteTimeUtc).Last();
+        Assert.Contains("<svg", await File.ReadAllTextAsync(Path.ChangeExtension(json, ".html")));
+        return (exitCode, output.ToString(), JsonDocument.Parse(await File.ReadAllTextAsync(json)).RootElement.Clone());
+    }
+
+    static JsonElement Metric(JsonElement report, string name) =>
+        report.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("name").GetString() == name);
+
+    [Fact]
+    public async Task A_short_chat_run_measures_every_path_and_a_threshold_below_what_it_achieves_fails_the_run()
+    {
+        string[] chat = ["--scenario", "chat", "--warmup", "0.5", "--duration", "2", "--rate", "20", "--visitors", "10", "--admins", "2", "--admin-rate", "4"];
+        var (exitCode, output, report) = await RunAsync([.. chat, "--threshold", "visitor_to_admin.p99=60000"]);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("PASS visitor_to_admin.p99", output);
+        // 20/s for 2.5 s, of which the 40 scheduled after the warm-up are measured; the rate stays inside each visitor's burst.
+        Assert.Equal(40, Metric(report, "send_to_ack").GetProperty("count").GetInt64());
+        Assert.Equal(0, Metric(report, "send_to_ack").GetProperty("errors").GetInt64());
+        Assert.True(Metric(report, "visitor_to_admin").GetProperty("count").GetInt64() >= 40);
+        Assert.True(Metric(report, "admin_to_visitor").GetProperty("count").GetInt64() >= 1);
+        Assert.True(report.GetProperty("values").GetProperty("server.rss_mb_max").GetDouble() > 0);
+
+        var (failing, failingOutput, _) = await RunAsync([.. chat, "--threshold", "send_to_ack.p50=0.000001"]);
+        Assert.Equal(1, failing);
+        Assert.Contains("FAIL send_to_ack.p50", failingOutput);
+    }
+
+    [Fact]
+    public async Task A_small_connect_storm_connects_everyone()
+    {
+        var (exitCode, output, report) = await RunAsync("--scenario", "connect", "--connect-count", "20", "--connect-seconds", "1", "--threshold", "connect.seconds=60");
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(20, Metric(report, "connect_to_welcome").GetProperty("count").GetInt64());
+        Assert.Equal(0, report.GetProperty("values").GetProperty("connect.failed").GetDouble());
+    }
+
+    [Fact]
+    public async Task A_short_api_run_pages_the_lists_and_history_and_reports_the_cache_hit_rate()
+    {
+        var (exitCode, output, report) = await RunAsync("--scenario", "api", "--warmup", "0.2", "--duration", "1", "--rate", "30", "--visitors", "5");
+        Assert.True(exitCode == 0, output);
+        foreach (var name in new[] { "api_list_first_page", "api_list_next_page", "api_history_page" })
+        {
+            Assert.True(Metric(report, name).GetProperty("count").GetInt64() > 0, name);
+            Assert.Equal(0, Metric(report, name).GetProperty("errors").GetInt64());
+        }
+        Assert.InRange(report.GetProperty("values").GetProperty("api.list_cache_hit_rate").GetDouble(), 0.01, 1);
+    }
+
+    [Fact]
+    public void Only_loopback_targets_are_accepted() =>
+        Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--url", "http://192.0.2.1:8080"]));
+}
