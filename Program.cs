@@ -43,7 +43,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.UseApiErrors();
     app.UseAdminAuthentication();
     app.UseSupportChatRequestLogging();
-    app.UseStaticFiles();
+    app.UseSupportChatStaticFiles();
     app.UseWebSockets();
     app.MapHealth();
     app.MapMetricsEndpoint();

@@ -11,7 +11,7 @@ namespace SupportChat.Endpoints;
 public sealed record ConversationListItem(
     Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt);
+    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt);
 
 public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conversations, string? NextCursor);
 
@@ -50,7 +50,7 @@ public static class ConversationsApi
         var rows = await ConversationStore.ListAsync(db, status, after?.At, after?.Id, take);
         var items = rows.Select(r => new ConversationListItem(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq, r.VisitorReadSeq,
             r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, sockets.IsVisitorOnline(r.Id),
-            r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt)).ToList();
+            r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt)).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));
     }
