@@ -12,6 +12,24 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** A chat message as a list item: who wrote it (for screen readers), the text as text, the time and, when given, its state. */
+export function messageItem(m, who, stateText, li = el('li')) {
+  li.className = `msg ${m.sender}`;
+  if (m.seq) li.dataset.seq = m.seq;
+  li.replaceChildren(
+    el('span', { class: 'sr', text: `${who}: ` }),
+    el('p', { class: 'body', text: m.body }),
+    el('p', { class: 'meta' }, el('time', { datetime: m.createdAt ?? '', title: formatDateTime(m.createdAt), text: formatTime(m.createdAt) }),
+      stateText === null ? null : el('span', { class: 'state', text: stateText })));
+  return li;
+}
+
+/** Puts a message's item where its seq belongs: after lower seqs, before higher ones and before messages still sending. */
+export function placeBySeq(list, li, seq) {
+  const next = [...list.children].find((x) => x !== li && (!x.dataset.seq || Number(x.dataset.seq) > seq));
+  list.insertBefore(li, next ?? null);
+}
+
 // ---- Translations: flat { "key": "text" } files in /i18n/, the same keys for the widget and the console.
 
 export const LOCALES = ['en', 'tr'];

@@ -1,6 +1,6 @@
 // The visitor widget: <script type="module" src="https://support.example/widget/widget.js" data-locale="tr" data-title="Help"
 // data-accent="#0a7" data-position="left" data-prechat="true"></script>. Everything lives in a shadow root, away from the page's CSS.
-import { el, t, loadLocale, translate, errorText, formatTime, formatDateTime, api, ChatSocket, socketUrl, newClientMsgId } from '../js/common.js';
+import { el, t, loadLocale, translate, errorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
 
 performance.mark('supportchat:start');
 const script = [...document.scripts].find((s) => s.src === import.meta.url) ?? document.querySelector('script[src*="/widget/widget.js"]');
@@ -72,17 +72,9 @@ function stateText(m) {
 }
 
 function renderMessage(m) {
-  const li = m.li ?? el('li');
-  li.className = `msg ${m.sender}`;
-  if (m.seq) li.dataset.seq = m.seq;
   const who = m.sender === 'admin' ? t('widget.agent', { name: m.senderName ?? '' }) : t('widget.you');
-  li.replaceChildren(
-    el('span', { class: 'sr', text: `${who}: ` }),
-    el('p', { class: 'body', text: m.body }),
-    el('p', { class: 'meta' }, el('time', { datetime: m.createdAt ?? '', title: formatDateTime(m.createdAt), text: formatTime(m.createdAt) }),
-      m.sender === 'visitor' ? el('span', { class: 'state', text: stateText(m) }) : null));
-  m.li = li;
-  return li;
+  m.li = messageItem(m, who, m.sender === 'visitor' ? stateText(m) : null, m.li);
+  return m.li;
 }
 
 /** Adds a message where its seq belongs; a seq already shown is ignored (replays, other tabs, ack and echo). */
@@ -93,9 +85,7 @@ function addMessage(m) {
   bySeq.set(m.seq, m);
   state.lowest = Math.min(state.lowest, m.seq);
   state.highest = Math.max(state.highest, m.seq);
-  const li = renderMessage(m);
-  const next = [...$.log.children].find((x) => !x.dataset.seq || Number(x.dataset.seq) > m.seq);
-  $.log.insertBefore(li, next ?? null);
+  placeBySeq($.log, renderMessage(m), m.seq);
   return !mine;
 }
 
