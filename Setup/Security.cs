@@ -102,15 +102,20 @@ public static class Security
     /// Static files. The widget is a module script loaded by customers' pages from another origin, so it, the shared module it imports
     /// and the translations it fetches are served with CORS; they are public and carry no credentials.
     /// </summary>
-    public static void UseSupportChatStaticFiles(this WebApplication app) => app.UseStaticFiles(new StaticFileOptions
+    public static void UseSupportChatStaticFiles(this WebApplication app)
     {
-        OnPrepareResponse = file =>
+        // /admin/ (the address scripts/run prints) serves /admin/index.html.
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions
         {
-            var path = file.Context.Request.Path;
-            if (path.StartsWithSegments("/widget") || path.StartsWithSegments("/js") || path.StartsWithSegments("/i18n"))
-                file.Context.Response.Headers.AccessControlAllowOrigin = "*";
-        },
-    });
+            OnPrepareResponse = file =>
+            {
+                var path = file.Context.Request.Path;
+                if (path.StartsWithSegments("/widget") || path.StartsWithSegments("/js") || path.StartsWithSegments("/i18n"))
+                    file.Context.Response.Headers.AccessControlAllowOrigin = "*";
+            },
+        });
+    }
 
     // The admin console and the API get a strict policy; the widget's files and its demo page are embedded in
     // other sites' pages, whose own policies govern them.

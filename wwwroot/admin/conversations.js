@@ -40,12 +40,12 @@ function renderItem(c) {
   const li = c.li ?? el('li');
   const open = c.id === thread.id;
   li.replaceChildren(el('button', { type: 'button', class: 'conv', 'data-id': c.id, 'aria-current': open ? 'true' : null, onclick: () => openThread(c.id) },
-    el('span', { class: `dot${c.visitorOnline ? ' online' : ''}`, title: t(c.visitorOnline ? 'admin.online' : 'admin.offline') }),
+    el('span', { class: `dot${c.visitorOnline ? ' online' : ''}` }),
     el('span', { class: 'sr', text: t(c.visitorOnline ? 'admin.online' : 'admin.offline') }),
     el('span', { class: 'name', text: nameOf(c) }),
     el('time', { datetime: c.lastActivityAt, text: formatTime(c.lastMessageAt ?? c.lastActivityAt) }),
     el('span', { class: 'preview', text: c.lastMessagePreview ?? t('admin.conversations.noMessages') }),
-    c.unreadCount > 0 ? el('span', { class: 'badge', text: String(c.unreadCount), title: t('admin.unread', { count: c.unreadCount }) }) : null,
+    c.unreadCount > 0 ? el('span', { class: 'badge', text: String(c.unreadCount), 'aria-hidden': 'true' }) : null,
     c.unreadCount > 0 ? el('span', { class: 'sr', text: t('admin.unread', { count: c.unreadCount }) }) : null));
   c.li = li;
   return li;

@@ -190,7 +190,7 @@ function renderBadge() {
   const n = isOpen() ? 0 : state.unread;
   badge.hidden = n === 0;
   badge.textContent = n > 9 ? '9+' : String(n);
-  launcher.setAttribute('aria-label', n ? t('widget.openUnread', { count: n }) : t(isOpen() ? 'widget.close' : 'widget.open'));
+  launcher.setAttribute('aria-label', n ? t('widget.openUnread', { count: n }) : t('widget.open'));
 }
 
 function announceReply() {
