@@ -25,7 +25,7 @@ const $ = {
   close: el('button', { type: 'button', class: 'close', 'data-i18n-label': 'widget.close', text: '×' }),
   conn: el('p', { class: 'conn', role: 'status', hidden: true }),
   prechat: el('form', { class: 'prechat', hidden: true }),
-  log: el('ol', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'title', tabindex: '0' }),
+  log: el('ol', { class: 'log', tabindex: '0', 'aria-labelledby': 'title' }),
   typing: el('p', { class: 'typing', hidden: true }),
   text: el('textarea', { id: 'text', rows: '1', maxlength: '4000', 'data-i18n-placeholder': 'widget.placeholder' }),
   error: el('p', { class: 'error', role: 'alert', hidden: true }),
@@ -34,17 +34,26 @@ const compose = el('form', { class: 'compose' },
   el('label', { for: 'text', class: 'sr', 'data-i18n': 'widget.messageLabel' }), $.text,
   el('button', { type: 'submit', 'data-i18n': 'widget.send' }));
 const panel = el('section', { id: 'panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true },
-  el('header', {}, el('div', {}, $.title, $.presence), $.close), $.conn, $.prechat, $.log, $.typing, $.error, compose);
-const frame = el('div', { class: 'frame', hidden: true }, launcher, panel);
+  el('header', {}, el('div', {}, $.title, $.presence), $.close), $.conn, $.prechat,
+  el('div', { class: 'logbox', role: 'log', 'aria-live': 'polite' }, $.log), $.typing, $.error, compose);
+const frame = el('div', { class: 'frame' }, launcher, panel);
 if (opt.position === 'left') frame.classList.add('left');
 if (opt.accent && CSS.supports('color', opt.accent)) host.style.setProperty('--sc-accent', opt.accent);
-const sheet = el('link', { rel: 'stylesheet', href: `${base}/widget/widget.css` });
-sheet.addEventListener('load', () => {
-  frame.hidden = false;
-  requestAnimationFrame(() => performance.mark('supportchat:launcher'));
-}, { once: true });
-root.append(sheet, frame);
+// The launcher's own few rules come with the script, so that it paints in the first frame; the panel's come with widget.css.
+const launcherSheet = new CSSStyleSheet();
+launcherSheet.replaceSync(`:host{all:initial;--sc-accent:#1d4ed8}[hidden]{display:none!important}
+.frame{position:fixed;z-index:2147483000;right:20px;bottom:20px;font:15px/1.4 system-ui,sans-serif}.frame.left{right:auto;left:20px}
+.launcher{position:relative;width:60px;height:60px;border:0;border-radius:50%;background:var(--sc-accent);color:#fff;cursor:pointer;
+box-shadow:0 6px 20px rgb(0 0 0/.25);display:grid;place-items:center;margin-left:auto}.left .launcher{margin-left:0}
+.launcher svg{width:28px;height:28px;fill:currentColor}.badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;
+box-sizing:border-box;border-radius:11px;background:#b91c1c;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}`);
+root.adoptedStyleSheets = [launcherSheet];
+const styled = new Promise((resolve) => {
+  const sheet = el('link', { rel: 'stylesheet', href: `${base}/widget/widget.css`, onload: resolve, onerror: resolve });
+  root.append(sheet, frame);
+});
 document.body.append(host);
+requestAnimationFrame(() => performance.mark('supportchat:launcher'));
 
 // ---- State
 const state = {
@@ -288,7 +297,7 @@ function setOpen(open) {
   } else launcher.focus();
 }
 
-launcher.addEventListener('click', async () => { await ready; setOpen(panel.hidden); });
+launcher.addEventListener('click', async () => { await Promise.all([ready, styled]); setOpen(panel.hidden); });
 $.close.addEventListener('click', () => setOpen(false));
 panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') setOpen(false); });
 document.addEventListener('visibilitychange', markRead);
