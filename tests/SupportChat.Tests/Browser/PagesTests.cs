@@ -149,4 +149,41 @@ public sealed class PagesTests(BrowserHost b, ITestOutputHelper output) : IClass
         await admin.Locator("button.conv").Filter(new() { HasTextString = "Ayşe" }).ClickAsync();
         await Expect(admin.Locator("#details")).ToContainTextAsync("ayse@example.com");
     }
+
+    /// <summary>
+    /// The README's pictures. They go to the folder named by SUPPORTCHAT_SCREENSHOTS (docs/screenshots to refresh them:
+    /// SUPPORTCHAT_SCREENSHOTS=$PWD/docs/screenshots scripts/test --filter "FullyQualifiedName~Screenshots"), otherwise to a temporary folder.
+    /// </summary>
+    [Fact]
+    public async Task Screenshots_of_the_widget_at_desktop_and_phone_width_and_of_the_console()
+    {
+        var folder = Environment.GetEnvironmentVariable("SUPPORTCHAT_SCREENSHOTS") is { Length: > 0 } configured
+            ? configured : Directory.CreateTempSubdirectory("supportchat-screens").FullName;
+        Directory.CreateDirectory(folder);
+
+        var visitor = await b.VisitorAsync();
+        await BrowserHost.VisitorWritesAsync(visitor, "Hi! Does the blue jacket come in size M?");
+        var (admin, _, _) = await b.EnrolledAdminAsync();
+        await admin.Locator("button.conv").Filter(new() { HasTextString = "blue jacket" }).ClickAsync();
+        var reply = admin.GetByLabel("Reply (Enter sends, Shift+Enter starts a new line)");
+        await reply.FillAsync("Hello! Yes, size M is in stock and ships tomorrow.");
+        await reply.PressAsync("Enter");
+        await Expect(ConsoleMessage(admin, "size M is in stock").Locator(".state")).ToHaveTextAsync("Read");
+        await BrowserHost.VisitorWritesAsync(visitor, "Great, thank you!");
+        await Expect(ConsoleMessage(admin, "Great, thank you!")).ToBeVisibleAsync();
+        await Expect(WidgetMessage(visitor, "Great, thank you!").Locator(".state")).ToHaveTextAsync("Read");
+
+        await visitor.ScreenshotAsync(new() { Path = Path.Combine(folder, "widget-desktop.png") });
+        await admin.ScreenshotAsync(new() { Path = Path.Combine(folder, "console.png") });
+        var phone = await b.NewPageAsync(390, 844);
+        var token = await visitor.EvaluateAsync<string>("() => Object.entries(localStorage).find(([k]) => k.startsWith('supportchat:'))[1]");
+        await phone.GotoAsync(b.Url("/demo.html"));
+        await phone.EvaluateAsync("t => localStorage.setItem('supportchat:' + location.origin, t)", token);
+        await b.VisitorAsync(phone);
+        await Expect(WidgetMessage(phone, "Great, thank you!")).ToBeVisibleAsync();
+        await phone.ScreenshotAsync(new() { Path = Path.Combine(folder, "widget-phone.png") });
+
+        foreach (var name in new[] { "widget-desktop.png", "widget-phone.png", "console.png" })
+            Assert.True(new FileInfo(Path.Combine(folder, name)).Length > 0);
+    }
 }
