@@ -46,7 +46,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.UseApiErrors();
     app.UseAdminAuthentication();
     app.UseSupportChatRequestLogging();
-    app.UseStaticFiles();
+    app.UseSupportChatStaticFiles();
     app.UseWebSockets();
     app.MapHealth();
     app.MapMetricsEndpoint();

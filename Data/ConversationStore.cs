@@ -14,7 +14,8 @@ public sealed record ConversationState(Guid Id, Guid VisitorId, string Status, l
 public sealed record ConversationSummary(
     Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, long UnreadCount);
+    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, long UnreadCount,
+    string? VisitorUserAgent, DateTime VisitorFirstSeenAt);
 
 /// <summary>Reads of conversations and messages, and read receipts. Messages are written by ConversationWriter.</summary>
 public static class ConversationStore
@@ -120,7 +121,8 @@ public static class ConversationStore
                    v.id AS visitor_id, v.name AS visitor_name, v.email AS visitor_email, v.page_url, v.last_seen_at AS visitor_last_seen_at,
                    lm.preview AS last_message_preview, lm.sender_kind AS last_message_sender, lm.created_at AS last_message_at,
                    (SELECT count(*) FROM messages u
-                    WHERE u.conversation_id = c.id AND u.seq > c.admin_read_seq AND u.sender_kind = 'visitor' AND u.deleted_at IS NULL) AS unread_count
+                    WHERE u.conversation_id = c.id AND u.seq > c.admin_read_seq AND u.sender_kind = 'visitor' AND u.deleted_at IS NULL) AS unread_count,
+                   v.user_agent AS visitor_user_agent, v.first_seen_at AS visitor_first_seen_at
             FROM conversations c
             JOIN visitors v ON v.id = c.visitor_id
             LEFT JOIN LATERAL (

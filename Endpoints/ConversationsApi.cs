@@ -12,7 +12,7 @@ namespace SupportChat.Endpoints;
 public sealed record ConversationListItem(
     Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt);
+    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt);
 
 public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conversations, string? NextCursor);
 
@@ -53,7 +53,7 @@ public static class ConversationsApi
         var online = await sockets.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
         var items = rows.Select(r => new ConversationListItem(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq, r.VisitorReadSeq,
             r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online.Contains(r.Id),
-            r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt)).ToList();
+            r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt)).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));
     }

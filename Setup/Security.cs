@@ -98,6 +98,25 @@ public static class Security
         app.UseRateLimiter();
     }
 
+    /// <summary>
+    /// Static files. The widget is a module script loaded by customers' pages from another origin, so it, the shared module it imports
+    /// and the translations it fetches are served with CORS; they are public and carry no credentials.
+    /// </summary>
+    public static void UseSupportChatStaticFiles(this WebApplication app)
+    {
+        // /admin/ (the address scripts/run prints) serves /admin/index.html.
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file =>
+            {
+                var path = file.Context.Request.Path;
+                if (path.StartsWithSegments("/widget") || path.StartsWithSegments("/js") || path.StartsWithSegments("/i18n"))
+                    file.Context.Response.Headers.AccessControlAllowOrigin = "*";
+            },
+        });
+    }
+
     // The admin console and the API get a strict policy; the widget's files and its demo page are embedded in
     // other sites' pages, whose own policies govern them.
     const string StrictCsp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +

@@ -1,10 +1,16 @@
-import { api } from '../js/common.js';
+import { api, t, loadLocale, translate, errorText, pickLocale, locale } from '../js/common.js';
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
-const say = (text) => { $('status').textContent = text; };
+const say = (key, e) => { $('status').textContent = e ? errorText(e) : t(key); };
 
 async function start() {
+  await loadLocale(localStorage.getItem('supportchat:locale') ?? pickLocale());
+  document.documentElement.lang = locale();
+  document.title = t('enroll.title');
+  translate(document);
+  $('qr').alt = t('enroll.qr');
+  say('enroll.loading');
   try {
     const offer = await api('/api/admin/enrollment/start', { method: 'POST', body: { token } });
     $('qr').src = 'data:image/svg+xml;base64,' + btoa(offer.qrSvg);
@@ -12,24 +18,24 @@ async function start() {
     $('secret').textContent = offer.secret;
     $('uri').textContent = offer.otpAuthUri;
     $('offer').hidden = false;
-    say('Add the account to your app, then type the code it shows.');
+    say('enroll.addAccount');
     $('code').focus();
   } catch (e) {
-    say(e.message ?? 'This enrollment link cannot be used.');
+    say(null, e.error === 'not_found' ? { error: 'enroll_link' } : e);
   }
 }
 
 $('form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  say('Checking the code…');
+  say('enroll.checking');
   try {
     await api('/api/admin/enrollment/complete', { method: 'POST', body: { token, code: $('code').value.trim() } });
     // The token is spent; keep it out of the history.
     history.replaceState(null, '', location.pathname);
-    say('Your account is active. Opening the console…');
+    say('enroll.done');
     location.assign('/admin/');
   } catch (e) {
-    say(e.message ?? 'That did not work; try again.');
+    say(null, e.error === 'unauthorized' ? { error: 'enroll_code' } : e);
     $('code').select();
   }
 });

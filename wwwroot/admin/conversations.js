@@ -1,0 +1,262 @@
+// The conversation list (filters, unread badges, live updates, infinite scroll) and the open conversation (paging, replies, receipts).
+import { el, t, errorText, formatTime, formatDateTime, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
+import { session } from './session.js';
+
+const $ = (id) => document.getElementById(id);
+const list = { items: new Map(), status: '', cursor: null, loading: false, generation: 0 };
+const thread = { id: null, bySeq: new Map(), pending: new Map(), lowest: Infinity, highest: 0, hasMore: false, loading: false, typingTimer: 0, lastTyping: 0 };
+
+const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
+const nameOf = (c) => c.visitorName || t('admin.visitor', { id: c.visitorId.slice(0, 6) });
+
+// ---- The list
+async function loadPage(reset) {
+  if (reset) {
+    list.generation++;
+    list.cursor = null;
+  } else if (list.loading || !list.cursor) return;
+  const generation = list.generation;
+  list.loading = true;
+  try {
+    const query = new URLSearchParams({ limit: '30' });
+    if (list.status) query.set('status', list.status);
+    if (list.cursor) query.set('cursor', list.cursor);
+    const page = await session.call(`/api/admin/conversations?${query}`);
+    if (generation !== list.generation) return;
+    if (reset) { list.items.clear(); $('conv-list').replaceChildren(); }
+    for (const c of page.conversations) { list.items.set(c.id, c); $('conv-list').append(renderItem(c)); }
+    list.cursor = page.nextCursor;
+    $('conv-empty').hidden = list.items.size > 0;
+    updateTitle();
+  } catch (e) {
+    $('conv-empty').hidden = false;
+    $('conv-empty').textContent = errorText(e);
+  } finally {
+    if (generation === list.generation) list.loading = false;
+  }
+}
+
+function renderItem(c) {
+  const li = c.li ?? el('li');
+  const open = c.id === thread.id;
+  li.replaceChildren(el('button', { type: 'button', class: 'conv', 'data-id': c.id, 'aria-current': open ? 'true' : null, onclick: () => openThread(c.id) },
+    el('span', { class: `dot${c.visitorOnline ? ' online' : ''}` }),
+    el('span', { class: 'sr', text: t(c.visitorOnline ? 'admin.online' : 'admin.offline') }),
+    el('span', { class: 'name', text: nameOf(c) }),
+    el('time', { datetime: c.lastActivityAt, text: formatTime(c.lastMessageAt ?? c.lastActivityAt) }),
+    el('span', { class: 'preview', text: c.lastMessagePreview ?? t('admin.conversations.noMessages') }),
+    c.unreadCount > 0 ? el('span', { class: 'badge', text: String(c.unreadCount), 'aria-hidden': 'true' }) : null,
+    c.unreadCount > 0 ? el('span', { class: 'sr', text: t('admin.unread', { count: c.unreadCount }) }) : null));
+  c.li = li;
+  return li;
+}
+
+function updateTitle() {
+  session.title([...list.items.values()].reduce((n, c) => n + c.unreadCount, 0));
+}
+
+function moveToTop(c) {
+  renderItem(c);
+  $('conv-list').prepend(c.li);
+}
+
+// ---- The open conversation
+async function openThread(id) {
+  const c = list.items.get(id);
+  if (!c) return;
+  Object.assign(thread, { id, lowest: Infinity, highest: 0, hasMore: false, loading: false });
+  thread.bySeq.clear();
+  thread.pending.clear();
+  for (const other of list.items.values()) renderItem(other);
+  $('thread-empty').hidden = true;
+  $('thread-body').hidden = false;
+  $('messages').replaceChildren();
+  $('typing').textContent = '';
+  $('thread-error').textContent = '';
+  renderDetails(c);
+  await loadOlder();
+  markRead();
+  $('reply-text').focus();
+}
+
+function renderDetails(c) {
+  $('thread-title').textContent = nameOf(c);
+  const row = (key, value) => [el('dt', { text: t(key) }), el('dd', {}, value ?? '—')];
+  const page = c.pageUrl ? el('a', { href: c.pageUrl, target: '_blank', rel: 'noopener noreferrer', text: c.pageUrl }) : null;
+  $('details').replaceChildren(
+    ...row('admin.details.status', `${t(`admin.status.${c.status}`)} · ${t(c.visitorOnline ? 'admin.online' : 'admin.offline')}`),
+    ...row('admin.details.email', c.visitorEmail), ...row('admin.details.page', page), ...row('admin.details.browser', c.visitorUserAgent),
+    ...row('admin.details.firstSeen', formatDateTime(c.visitorFirstSeenAt)), ...row('admin.details.lastSeen', formatDateTime(c.visitorLastSeenAt)));
+}
+
+async function loadOlder() {
+  if (thread.loading) return;
+  const id = thread.id;
+  thread.loading = true;
+  try {
+    const query = new URLSearchParams({ limit: '50' });
+    if (thread.lowest < Infinity) query.set('before', String(thread.lowest));
+    const page = await session.call(`/api/admin/conversations/${id}/messages?${query}`);
+    if (id !== thread.id) return;
+    const box = $('messages');
+    const first = thread.lowest === Infinity;
+    const height = box.scrollHeight;
+    page.messages.forEach(addMessage);
+    thread.hasMore = page.hasMore;
+    if (first) box.scrollTop = box.scrollHeight; else box.scrollTop += box.scrollHeight - height;
+  } catch (e) {
+    $('thread-error').textContent = errorText(e);
+  } finally {
+    thread.loading = false;
+  }
+}
+
+function stateOf(m) {
+  if (m.sender !== 'admin') return null;
+  if (m.failed) return m.failed;
+  if (!m.seq) return t('admin.state.sending');
+  return m.seq <= (list.items.get(thread.id)?.visitorReadSeq ?? 0) ? t('admin.state.read') : t('admin.state.sent');
+}
+
+function render(m) {
+  const who = m.sender === 'admin' ? m.senderName ?? session.me?.displayName ?? '' : nameOf(list.items.get(thread.id));
+  m.li = messageItem(m, who, stateOf(m), m.li);
+  return m.li;
+}
+
+/** Shows a message of the open conversation once, whether it came from the page, the socket, a replay or an ack. */
+function addMessage(m) {
+  if (thread.bySeq.has(m.seq)) return;
+  const mine = m.clientMsgId && thread.pending.get(m.clientMsgId);
+  if (mine) { thread.pending.delete(m.clientMsgId); m = Object.assign(mine, m); }
+  thread.bySeq.set(m.seq, m);
+  thread.lowest = Math.min(thread.lowest, m.seq);
+  thread.highest = Math.max(thread.highest, m.seq);
+  placeBySeq($('messages'), render(m), m.seq);
+}
+
+function refreshStates() {
+  for (const m of thread.bySeq.values()) if (m.sender === 'admin') render(m);
+}
+
+function markRead() {
+  const c = list.items.get(thread.id);
+  if (!c || !visible()) return;
+  if (thread.highest > c.adminReadSeq || c.unreadCount > 0) {
+    c.adminReadSeq = Math.max(c.adminReadSeq, thread.highest);
+    session.socket?.send({ type: 'read', conversationId: c.id, seq: c.adminReadSeq });
+  }
+  c.unreadCount = 0;
+  renderItem(c);
+  updateTitle();
+}
+
+// ---- Live frames from /ws/admin
+function onFrame(f) {
+  const c = list.items.get(f.conversationId);
+  switch (f.type) {
+    case 'message': {
+      if (!c) return loadPage(true);
+      Object.assign(c, { lastSeq: Math.max(c.lastSeq, f.seq), lastMessagePreview: f.body.slice(0, 140), lastMessageSender: f.sender,
+        lastMessageAt: f.createdAt, lastActivityAt: f.createdAt });
+      const isOpen = f.conversationId === thread.id;
+      if (f.sender === 'visitor' && f.seq > c.adminReadSeq && !(isOpen && visible())) {
+        c.unreadCount++;
+        session.notify(t('admin.notify.title', { name: nameOf(c) }), f.body.slice(0, 140), () => openThread(c.id));
+      }
+      if (isOpen) {
+        const box = $('messages');
+        const stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80 || f.sender === 'admin';
+        addMessage(f);
+        if (stick) box.scrollTop = box.scrollHeight;
+        if (f.sender === 'visitor') { $('typing').textContent = ''; markRead(); }
+      }
+      moveToTop(c);
+      updateTitle();
+      break;
+    }
+    case 'ack': {
+      const m = thread.pending.get(f.clientMsgId);
+      if (m && f.conversationId === thread.id) addMessage({ ...m, seq: f.seq, id: f.id, createdAt: f.createdAt });
+      break;
+    }
+    case 'read':
+      if (!c) return;
+      if (f.reader === 'visitor') { c.visitorReadSeq = Math.max(c.visitorReadSeq, f.seq); if (c.id === thread.id) refreshStates(); }
+      else { c.adminReadSeq = Math.max(c.adminReadSeq, f.seq); if (c.adminReadSeq >= c.lastSeq) c.unreadCount = 0; renderItem(c); updateTitle(); }
+      break;
+    case 'typing':
+      if (f.sender === 'visitor' && f.conversationId === thread.id) {
+        $('typing').textContent = t('admin.thread.typing', { name: nameOf(c) });
+        clearTimeout(thread.typingTimer);
+        thread.typingTimer = setTimeout(() => { $('typing').textContent = ''; }, 4000);
+      }
+      break;
+    case 'presence':
+      if (!c) return;
+      c.visitorOnline = f.visitorOnline;
+      renderItem(c);
+      if (c.id === thread.id) renderDetails(c);
+      break;
+    case 'error': {
+      const m = f.clientMsgId && thread.pending.get(f.clientMsgId);
+      if (m) { m.failed = errorText(f); render(m); } else $('thread-error').textContent = errorText(f);
+      break;
+    }
+  }
+}
+
+// ---- Writing
+$('reply').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const body = $('reply-text').value.trim();
+  if (!body || !thread.id) return;
+  const m = { sender: 'admin', senderName: session.me.displayName, body, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString() };
+  thread.pending.set(m.clientMsgId, m);
+  $('messages').append(render(m));
+  $('messages').scrollTop = $('messages').scrollHeight;
+  $('reply-text').value = '';
+  $('thread-error').textContent = '';
+  session.socket.send({ type: 'send', conversationId: thread.id, clientMsgId: m.clientMsgId, body });
+});
+
+$('reply-text').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('reply').requestSubmit(); }
+});
+$('reply-text').addEventListener('input', () => {
+  if (thread.id && session.socket?.open && Date.now() - thread.lastTyping > 2000) {
+    thread.lastTyping = Date.now();
+    session.socket.send({ type: 'typing', conversationId: thread.id });
+  }
+});
+
+$('messages').addEventListener('scroll', () => {
+  if ($('messages').scrollTop < 40 && thread.hasMore) loadOlder();
+});
+
+for (const b of document.querySelectorAll('.filters button')) {
+  b.addEventListener('click', () => {
+    list.status = b.dataset.status;
+    for (const other of document.querySelectorAll('.filters button')) other.setAttribute('aria-pressed', String(other === b));
+    loadPage(true);
+  });
+}
+
+new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) loadPage(false); }).observe($('conv-more'));
+document.addEventListener('visibilitychange', markRead);
+
+export const conversations = {
+  show: () => loadPage(true),
+  onFrame,
+  /** After a reconnect: the list again, and the open conversation's missed messages without gap or duplicate. */
+  onReconnect() {
+    loadPage(true);
+    if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: thread.highest });
+  },
+  relabel() {
+    for (const c of list.items.values()) renderItem(c);
+    const c = list.items.get(thread.id);
+    if (c) { renderDetails(c); for (const m of thread.bySeq.values()) render(m); }
+    updateTitle();
+  },
+};
