@@ -2,6 +2,7 @@ using SupportChat.Data;
 using SupportChat.Endpoints;
 using SupportChat.Setup;
 using SupportChat.Sockets;
+using SupportChat.Telegram;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -54,6 +55,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapVisitorApi();
     app.MapConversationsApi();
     app.MapRealtime();
+    app.MapTelegram();
     app.Run();
     return 0;
 });

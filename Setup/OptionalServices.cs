@@ -3,7 +3,7 @@ using StackExchange.Redis;
 
 namespace SupportChat.Setup;
 
-/// <summary>Redis and Telegram are optional; each says at start-up whether it is on.</summary>
+/// <summary>Redis is optional and says at start-up whether it is on; optional features (Telegram) use AddStartupNote too.</summary>
 public static class OptionalServices
 {
     public static void AddRedis(this WebApplicationBuilder builder)
@@ -25,13 +25,8 @@ public static class OptionalServices
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"]);
     }
 
-    public static void AddTelegram(this WebApplicationBuilder builder)
-    {
-        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{TelegramOptions.Section}:BotToken"]))
-            builder.Services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");
-    }
-
-    static void AddStartupNote(this IServiceCollection services, string note)
+    /// <summary>One line logged at start-up, e.g. that an optional part is off.</summary>
+    public static void AddStartupNote(this IServiceCollection services, string note)
     {
         services.AddSingleton(new StartupNote(note));
         services.AddHostedService<StartupNotes>();
