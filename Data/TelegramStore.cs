@@ -40,13 +40,23 @@ public static class TelegramStore
             WHERE m.id = ANY(@messageIds)
             """, new { messageIds }, tx)).AsList();
 
-    // The oldest due row nobody else holds; the lock lasts while it is sent, so each row goes out once across instances.
+    // Only the oldest pending row of each chat may go (so a chat gets its messages in order, and a row that waits
+    // holds back the rest of its chat); of those, the oldest due one that no other instance holds. The lock lasts
+    // while it is sent, so each row goes out once across instances.
+    const string PendingHeads = """
+        FROM telegram_outbox o
+        WHERE o.sent_at IS NULL AND o.failed_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM telegram_outbox e
+                          WHERE e.chat_id = o.chat_id AND e.id < o.id AND e.sent_at IS NULL AND e.failed_at IS NULL)
+        """;
+
     public static Task<TelegramOutboxRow?> ClaimNextAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
-        c.QuerySingleOrDefaultAsync<TelegramOutboxRow>("""
-            SELECT id, chat_id, conversation_id, text, reply_to_message_id, attempts FROM telegram_outbox
-            WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
-            ORDER BY id LIMIT 1
-            FOR UPDATE SKIP LOCKED
+        c.QuerySingleOrDefaultAsync<TelegramOutboxRow>($"""
+            SELECT o.id, o.chat_id, o.conversation_id, o.text, o.reply_to_message_id, o.attempts
+            {PendingHeads}
+              AND o.next_attempt_at <= now()
+            ORDER BY o.id LIMIT 1
+            FOR UPDATE OF o SKIP LOCKED
             """, transaction: tx);
 
     /// <summary>Marks the row sent and, for a notification, remembers which conversation the Telegram message is about.</summary>
@@ -59,22 +69,14 @@ public static class TelegramStore
         if (row.ConversationId is { } conversationId)
             await c.ExecuteAsync("""
                 INSERT INTO telegram_notifications (chat_id, message_id, conversation_id) VALUES (@ChatId, @telegramMessageId, @conversationId)
-                ON CONFLICT DO NOTHING
+                ON CONFLICT (chat_id, message_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id, created_at = now()
                 """, new { row.ChatId, telegramMessageId, conversationId }, tx);
     }
 
-    /// <summary>
-    /// A failed attempt: the row waits `delay`, and so does every other pending row of its chat that no other instance
-    /// holds, which keeps a chat's messages in order and shares Telegram's flood wait with every instance.
-    /// </summary>
-    public static async Task PostponeAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, TimeSpan delay, string error)
-    {
-        await c.ExecuteAsync("UPDATE telegram_outbox SET attempts = attempts + 1, last_error = @error WHERE id = @Id", new { row.Id, error }, tx);
-        await c.ExecuteAsync("""
-            UPDATE telegram_outbox SET next_attempt_at = GREATEST(next_attempt_at, now() + @delay)
-            WHERE id IN (SELECT id FROM telegram_outbox WHERE chat_id = @ChatId AND sent_at IS NULL AND failed_at IS NULL FOR UPDATE SKIP LOCKED)
-            """, new { row.ChatId, delay }, tx);
-    }
+    /// <summary>A failed attempt: the row, and with it the rest of its chat, waits `delay` (Telegram's retry_after or a backoff).</summary>
+    public static Task PostponeAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, TimeSpan delay, string error) =>
+        c.ExecuteAsync("UPDATE telegram_outbox SET attempts = attempts + 1, last_error = @error, next_attempt_at = now() + @delay WHERE id = @Id",
+            new { row.Id, error, delay }, tx);
 
     public static Task MarkFailedAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, string error) =>
         c.ExecuteAsync("UPDATE telegram_outbox SET failed_at = now(), attempts = attempts + 1, last_error = @error WHERE id = @Id",
@@ -84,8 +86,9 @@ public static class TelegramStore
     public static async Task<TimeSpan?> NextDueInAsync(NpgsqlDataSource db)
     {
         await using var c = await db.OpenConnectionAsync();
-        return await c.ExecuteScalarAsync<TimeSpan?>("""
-            SELECT GREATEST(min(next_attempt_at) - now(), interval '0') FROM telegram_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+        return await c.ExecuteScalarAsync<TimeSpan?>($"""
+            SELECT GREATEST(min(o.next_attempt_at) - now(), interval '0')
+            {PendingHeads}
             """);
     }
 

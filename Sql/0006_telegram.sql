@@ -18,7 +18,8 @@ CREATE TABLE telegram_outbox (
     -- Telegram refused it for good (400 or 403: bad request, bot removed from the chat).
     failed_at           timestamptz
 );
-CREATE INDEX telegram_outbox_pending_idx ON telegram_outbox (id) WHERE sent_at IS NULL AND failed_at IS NULL;
+-- Pending rows by chat: only the oldest pending row of a chat is sent, so each chat gets its messages in order.
+CREATE INDEX telegram_outbox_pending_idx ON telegram_outbox (chat_id, id) WHERE sent_at IS NULL AND failed_at IS NULL;
 
 CREATE TABLE telegram_notifications (
     chat_id         bigint      NOT NULL,

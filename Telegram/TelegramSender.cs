@@ -11,8 +11,9 @@ namespace SupportChat.Telegram;
 
 /// <summary>
 /// Delivers the outbox: one row at a time, each in its own transaction that holds the row's lock while it is sent
-/// (FOR UPDATE SKIP LOCKED), so that with several instances each row goes out once. A failure postpones the row's
-/// chat with exponential backoff, or by Telegram's retry_after on 429; a 400 or 403 gives the row up. The chat
+/// (FOR UPDATE SKIP LOCKED), so that with several instances each row goes out once. Each chat's rows go in order: a
+/// failure postpones the row, and so its chat, with exponential backoff, or by Telegram's retry_after on 429; a 400
+/// or 403 gives the row up. The chat
 /// itself never waits for any of this.
 /// </summary>
 public sealed class TelegramSender(
@@ -40,7 +41,8 @@ public sealed class TelegramSender(
             {
                 while (await SendNextAsync(ct)) { }
                 var due = await TelegramStore.NextDueInAsync(db);
-                wait = due is { } d && d < poll ? d : poll;
+                // A head due now but not claimable is being sent by another instance: look again shortly, not in a tight loop.
+                wait = due is { } d && d < poll ? TimeSpan.FromMilliseconds(Math.Max(d.TotalMilliseconds, Math.Min(50, poll.TotalMilliseconds))) : poll;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception ex)
