@@ -110,7 +110,7 @@ public sealed class FakeBotApi : IAsyncDisposable
                     try
                     {
                         if (await updates.Reader.WaitToReadAsync(wait.Token))
-                            while (updates.Reader.TryRead(out var u)) list.Add(u);
+                            while (updates.Reader.TryRead(out var u)) list.Add(u.DeepClone());
                     }
                     catch (OperationCanceledException) { }
                 }
