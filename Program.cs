@@ -3,6 +3,7 @@ using SupportChat.Endpoints;
 using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
+using SupportChat.Telegram;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -57,6 +58,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapVisitorApi();
     app.MapConversationsApi();
     app.MapRealtime();
+    app.MapTelegram();
     app.Run();
     return 0;
 });

@@ -18,6 +18,9 @@ public sealed record Sender(string Kind, Guid? VisitorId, Guid? OwnConversationI
 
     public static Sender Admin(AdminPrincipal a, HttpContext http) =>
         new(AdminKind, null, null, a.AdminId, a.DisplayName, AdminAuthentication.ClientIp(http), AdminAuthentication.UserAgent(http));
+
+    /// <summary>An admin answering from Telegram: no IP of theirs is known; the audit's user agent says "Telegram".</summary>
+    public static Sender TelegramAdmin(long adminId, string displayName) => new(AdminKind, null, null, adminId, displayName, null, "Telegram");
 }
 
 /// <summary>The outcome of an action: a value, or the error the caller reports in the one error shape.</summary>
@@ -29,7 +32,7 @@ public readonly record struct Outcome<T>(T? Value, ApiError? Error)
 
 /// <summary>
 /// The one path for everything said in a conversation. Every transport (visitor socket, admin socket, admin HTTP,
-/// later Telegram) calls these methods; they check access and input, store, and publish.
+/// Telegram) calls these methods; they check access and input, store, and publish.
 /// </summary>
 public sealed class ConversationService : IAsyncDisposable
 {
@@ -42,13 +45,13 @@ public sealed class ConversationService : IAsyncDisposable
     readonly VisitorMessageBudget budget;
 
     public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<RealtimeOptions> options, VisitorMessageBudget budget,
-        ILogger<ConversationService> log)
+        ILogger<ConversationService> log, IEnumerable<IMessageOutbox> outboxes)
     {
         this.budget = budget;
         this.db = db;
         this.bus = bus;
         this.options = options.Value;
-        writer = new ConversationWriter(db, Committed, log);
+        writer = new ConversationWriter(db, Committed, log, outboxes.ToList());
     }
 
     void Committed(MessageRow message, long receivedAt)

@@ -15,6 +15,15 @@ public sealed record NewMessage(
 public sealed record StoredMessage(MessageRow Message, bool Duplicate);
 
 /// <summary>
+/// Rows that must commit or roll back with the messages that caused them (the Telegram outbox). Called on the
+/// writer's connection and transaction, once per batch, with the messages newly stored in it.
+/// </summary>
+public interface IMessageOutbox
+{
+    Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<MessageRow> stored);
+}
+
+/// <summary>
 /// The single writer of messages: waiting messages are stored together in one transaction (group commit), each
 /// with its seq taken from conversations.last_seq, and reported in commit order, so that every conversation's
 /// messages are published in seq order.
@@ -24,6 +33,7 @@ public sealed class ConversationWriter : IAsyncDisposable
     const int MaxBatch = 256;
     readonly NpgsqlDataSource db;
     readonly Action<MessageRow, long> committed;
+    readonly IReadOnlyList<IMessageOutbox> outboxes;
     readonly ILogger log;
     readonly Channel<Pending> queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(16 * MaxBatch) { SingleReader = true });
     readonly Task loop;
@@ -31,10 +41,12 @@ public sealed class ConversationWriter : IAsyncDisposable
     sealed record Pending(NewMessage Message, TaskCompletionSource<StoredMessage?> Done);
 
     /// <param name="committed">Called on the writer, in commit order, with each newly stored message before its sender hears of it.</param>
-    public ConversationWriter(NpgsqlDataSource db, Action<MessageRow, long> committed, ILogger log)
+    /// <param name="outboxes">Write their rows in each batch's transaction.</param>
+    public ConversationWriter(NpgsqlDataSource db, Action<MessageRow, long> committed, ILogger log, IReadOnlyList<IMessageOutbox>? outboxes = null)
     {
         this.db = db;
         this.committed = committed;
+        this.outboxes = outboxes ?? [];
         this.log = log;
         loop = Task.Run(RunAsync);
     }
@@ -144,6 +156,8 @@ public sealed class ConversationWriter : IAsyncDisposable
                         TargetId = stored.Message.ConversationId.ToString(),
                         Details = new { messageId = stored.Message.Id, seq = stored.Message.Seq },
                     });
+            if (outboxes.Count > 0 && results.Where(r => r is { Duplicate: false }).Select(r => r!.Message).ToList() is { Count: > 0 } fresh)
+                foreach (var outbox in outboxes) await outbox.WriteAsync(c, tx, fresh);
             await tx.CommitAsync();
         }
 

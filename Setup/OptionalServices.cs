@@ -1,15 +1,10 @@
 
 namespace SupportChat.Setup;
 
-/// <summary>Optional parts say at start-up whether they are on (Redis: Scaleout/ScaleoutSetup).</summary>
+/// <summary>Optional parts say at start-up whether they are on (Redis: Scaleout/ScaleoutSetup; Telegram: Telegram/TelegramSetup).</summary>
 public static class OptionalServices
 {
-    public static void AddTelegram(this WebApplicationBuilder builder)
-    {
-        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{TelegramOptions.Section}:BotToken"]))
-            builder.Services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");
-    }
-
+    /// <summary>One line logged at start-up, e.g. that an optional part is off.</summary>
     public static void AddStartupNote(this IServiceCollection services, string note)
     {
         services.AddSingleton(new StartupNote(note));

@@ -126,19 +126,6 @@ public sealed class RedisOptions
     }
 }
 
-public sealed class TelegramOptions
-{
-    public const string Section = "Telegram";
-    public string? BotToken { get; set; }
-    public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
-
-    public IEnumerable<string> Errors()
-    {
-        if (Enabled && !System.Text.RegularExpressions.Regex.IsMatch(BotToken!, @"^\d+:[A-Za-z0-9_-]{20,}$"))
-            yield return "Telegram:BotToken is malformed: expected the token BotFather gave, such as 123456:ABC-DEF...";
-    }
-}
-
 public static class SupportChatOptionsSetup
 {
     public static void AddSupportChatOptions(this WebApplicationBuilder builder)
@@ -149,7 +136,6 @@ public static class SupportChatOptionsSetup
         services.AddValidatedOptions<AdminOptions>(AdminOptions.Section, o => o.Errors());
         services.AddValidatedOptions<WidgetOptions>(WidgetOptions.Section, o => o.Errors());
         services.AddValidatedOptions<RedisOptions>(RedisOptions.Section, o => o.Errors());
-        services.AddValidatedOptions<TelegramOptions>(TelegramOptions.Section, o => o.Errors());
 
         // Kestrel reads the validated settings when it starts, which is after validation.
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SupportChat.Conversations;
+using SupportChat.Data;
+using SupportChat.Sockets;
+
+namespace SupportChat.Telegram;
+
+/// <summary>
+/// Turns newly stored visitor messages into notifications for every admin chat, written to the outbox in the same
+/// transaction as the messages (ConversationWriter calls it), so a notification exists exactly when its message does.
+/// </summary>
+public sealed class TelegramNotifications(IOptions<TelegramOptions> options, TelegramTexts texts, ConnectionManager sockets) : IMessageOutbox
+{
+    public async Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<MessageRow> stored)
+    {
+        var fromVisitors = stored.Where(m => m.Sender == Sender.VisitorKind).ToList();
+        if (fromVisitors.Count == 0) return;
+        var o = options.Value;
+        var later = o.NotifyVisitorMessages.ToLowerInvariant() switch
+        {
+            "never" => false,
+            "whennoadminonline" => !await sockets.AdminsOnlineAsync(),
+            _ => true,
+        };
+        var context = (await TelegramStore.VisitorMessageContextAsync(c, tx, fromVisitors.Select(m => m.Id).ToArray()))
+            .ToDictionary(x => x.MessageId);
+        var rows = new List<TelegramOutgoing>();
+        foreach (var m in fromVisitors)
+        {
+            if (!context.TryGetValue(m.Id, out var x) || !(x.FirstFromVisitor || later)) continue;
+            var text = x.FirstFromVisitor ? NewConversation(x.VisitorName, x.PageUrl, m.Body) : VisitorMessage(x.VisitorName, m.Body);
+            rows.AddRange(o.AdminChatIds.Select(chat => new TelegramOutgoing(chat, m.ConversationId, text)));
+        }
+        await TelegramStore.AddToOutboxAsync(c, tx, rows);
+    }
+
+    string Name(string? visitorName) => string.IsNullOrWhiteSpace(visitorName) ? texts.Format("telegram.anonymousVisitor") : visitorName;
+
+    public string NewConversation(string? visitorName, string? pageUrl, string body) =>
+        texts.Format("telegram.newConversation", ("name", Name(visitorName)), ("page", pageUrl ?? texts.Format("telegram.unknownPage")),
+            ("text", TelegramTexts.Shorten(body)));
+
+    public string VisitorMessage(string? visitorName, string body) =>
+        texts.Format("telegram.visitorMessage", ("name", Name(visitorName)), ("text", TelegramTexts.Shorten(body)));
+
+    /// <summary>
+    /// The notification for a closed conversation. No close path exists yet (conversations are never closed); when one
+    /// is added, it writes these rows with TelegramStore.AddToOutboxAsync in its own transaction.
+    /// </summary>
+    public IReadOnlyList<TelegramOutgoing> ConversationClosed(Guid conversationId, string? visitorName) =>
+        options.Value.AdminChatIds.Select(chat => new TelegramOutgoing(chat, conversationId,
+            texts.Format("telegram.conversationClosed", ("name", Name(visitorName))))).ToList();
+}

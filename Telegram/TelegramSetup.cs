@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Options;
+using SupportChat.Data;
+using SupportChat.Setup;
+using Telegram.Bot;
+
+namespace SupportChat.Telegram;
+
+/// <summary>Telegram is optional: off (one start-up line says so) unless Telegram:BotToken is set.</summary>
+public static class TelegramSetup
+{
+    public const string HttpClientName = "telegram";
+
+    public static void AddTelegram(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddValidatedOptions<TelegramOptions>(TelegramOptions.Section, o => o.Errors());
+        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{TelegramOptions.Section}:BotToken"]))
+        {
+            services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");
+            return;
+        }
+        var mode = builder.Configuration[$"{TelegramOptions.Section}:Mode"] ?? TelegramOptions.Polling;
+        services.AddStartupNote($"Telegram is on ({mode})");
+        services.AddHttpClient(HttpClientName);
+        services.AddSingleton<ITelegramBotClient>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<TelegramOptions>>().Value;
+            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
+            // Telegram slow or down must never hold a send for long; long polls get their own wait on top.
+            http.Timeout = TimeSpan.FromSeconds(o.RequestTimeoutSeconds);
+            // The outbox honours 429 itself (TelegramSender), so the client never sleeps inside a request.
+            return new TelegramBotClient(new TelegramBotClientOptions(o.BotToken!, o.ApiBaseUrl) { RetryThreshold = 0, RetryCount = 0 }, http);
+        });
+        services.AddSingleton<TelegramTexts>();
+        services.AddSingleton<IMessageOutbox, TelegramNotifications>();
+        services.AddSingleton<TelegramSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<TelegramSender>());
+        services.AddSingleton<TelegramUpdates>();
+        services.AddHostedService<TelegramReceiver>();
+    }
+}
