@@ -9,6 +9,7 @@ namespace SupportChat.Conversations;
 [JsonDerivedType(typeof(TypingEvent), "typing")]
 [JsonDerivedType(typeof(ReadEvent), "read")]
 [JsonDerivedType(typeof(PresenceEvent), "presence")]
+[JsonDerivedType(typeof(StatusChangedEvent), "status")]
 public abstract record ConversationEvent(Guid ConversationId);
 
 /// <summary>A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown).</summary>
@@ -19,6 +20,9 @@ public sealed record TypingEvent(Guid ConversationId, string Sender, string? Nam
 
 /// <summary>Reader ("visitor" or "admin") has read the conversation up to Seq.</summary>
 public sealed record ReadEvent(Guid ConversationId, string Reader, long Seq) : ConversationEvent(ConversationId);
+
+/// <summary>An admin set the conversation's status (open, pending, closed).</summary>
+public sealed record StatusChangedEvent(Guid ConversationId, string Status) : ConversationEvent(ConversationId);
 
 /// <summary>
 /// Who is online changed on some instance: the visitor of ConversationId (Who = "visitor"), or whether any admin is

@@ -43,6 +43,8 @@ public sealed class ConversationService : IAsyncDisposable
     readonly RealtimeOptions options;
     readonly ConversationWriter writer;
     readonly VisitorMessageBudget budget;
+    readonly IReadOnlyList<IMessageOutbox> outboxes;
+    public static readonly string[] Statuses = ["open", "pending", "closed"];
 
     public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<RealtimeOptions> options, VisitorMessageBudget budget,
         ILogger<ConversationService> log, IEnumerable<IMessageOutbox> outboxes)
@@ -51,7 +53,8 @@ public sealed class ConversationService : IAsyncDisposable
         this.db = db;
         this.bus = bus;
         this.options = options.Value;
-        writer = new ConversationWriter(db, Committed, log, outboxes.ToList());
+        this.outboxes = outboxes.ToList();
+        writer = new ConversationWriter(db, Committed, log, this.outboxes);
     }
 
     void Committed(MessageRow message, long receivedAt)
@@ -128,6 +131,30 @@ public sealed class ConversationService : IAsyncDisposable
         if (Denied(sender, conversationId) is { } denied) return denied;
         var state = await ConversationStore.FindAsync(db, conversationId);
         return state is null ? new ApiError("not_found", "No such conversation.") : state;
+    }
+
+    /// <summary>
+    /// An admin opens, sets pending or closes a conversation: stored, audited and handed to the outboxes (Telegram) in one
+    /// transaction, then told to every socket of the conversation and every admin. A visitor message reopens it.
+    /// </summary>
+    public async Task<Outcome<StatusChange>> SetStatusAsync(Sender sender, Guid conversationId, string? status)
+    {
+        if (sender.IsVisitor) return new ApiError("forbidden", "Only admins change a conversation's status.");
+        if (status is null || !Statuses.Contains(status)) return new ApiError("bad_request", "status must be open, pending or closed.");
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        var change = await ConversationStore.SetStatusAsync(c, tx, conversationId, status);
+        if (change is null) return new ApiError("not_found", "No such conversation.");
+        if (change.Changed)
+        {
+            var action = status switch { "closed" => "conversation.closed", "open" => "conversation.reopened", _ => "conversation.pending" };
+            await AuditLog.WriteAsync(c, tx, new AuditEntry(action, sender.AdminId, sender.Ip, sender.UserAgent, "conversation",
+                conversationId.ToString(), new { from = change.Previous, to = status }));
+            foreach (var outbox in outboxes) await outbox.StatusChangedAsync(c, tx, change);
+        }
+        await tx.CommitAsync();
+        if (change.Changed) bus.Publish(new StatusChangedEvent(conversationId, status));
+        return change;
     }
 
     /// <summary>A visitor acts only in its own conversation; admins in any.</summary>

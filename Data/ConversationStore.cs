@@ -11,6 +11,8 @@ public sealed record MessagePage(IReadOnlyList<MessageRow> Messages, bool HasMor
 
 public sealed record ConversationState(Guid Id, Guid VisitorId, string Status, long LastSeq, long VisitorReadSeq, long AdminReadSeq);
 
+public sealed record StatusChange(Guid ConversationId, string Previous, string Status, bool Changed, string? VisitorName);
+
 public sealed record ConversationSummary(
     Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt,
@@ -100,6 +102,25 @@ public static class ConversationStore
               """;
         return await c.QuerySingleOrDefaultAsync<long?>(sql, new { conversationId, seq });
     }
+
+    /// <summary>
+    /// Sets the status in the caller's transaction; null when there is no such conversation. Changed is false when it
+    /// already had that status (nothing is written then).
+    /// </summary>
+    public static Task<StatusChange?> SetStatusAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, string status) =>
+        c.QuerySingleOrDefaultAsync<StatusChange>("""
+            WITH old AS (
+                SELECT c.id, c.status, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = @conversationId FOR UPDATE OF c
+            ), upd AS (
+                UPDATE conversations SET status = @status, closed_at = CASE WHEN @status = 'closed' THEN now() END
+                WHERE id = @conversationId AND status <> @status
+                RETURNING id
+            ), list_changed AS (
+                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd)
+            )
+            SELECT old.id AS conversation_id, old.status AS previous, @status AS status, EXISTS (SELECT 1 FROM upd) AS changed, old.name AS visitor_name
+            FROM old
+            """, new { conversationId, status }, tx);
 
     /// <summary>The version of the conversation lists: it moves in the transaction of every change that affects them.</summary>
     public static async Task<long> ListVersionAsync(NpgsqlDataSource db)

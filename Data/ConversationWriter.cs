@@ -21,6 +21,9 @@ public sealed record StoredMessage(MessageRow Message, bool Duplicate);
 public interface IMessageOutbox
 {
     Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<MessageRow> stored);
+
+    /// <summary>An admin changed a conversation's status, in this transaction.</summary>
+    Task StatusChangedAsync(NpgsqlConnection c, NpgsqlTransaction tx, StatusChange change) => Task.CompletedTask;
 }
 
 /// <summary>
@@ -96,7 +99,9 @@ public sealed class ConversationWriter : IAsyncDisposable
             SELECT id, seq, created_at FROM messages
             WHERE conversation_id = $1 AND sender_kind = $2 AND COALESCE(admin_id, 0) = COALESCE($3, 0) AND client_msg_id = $4
         ), next AS (
-            UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now()
+            UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now(),
+                status = CASE WHEN $2 = 'visitor' THEN 'open' ELSE status END,
+                closed_at = CASE WHEN $2 = 'visitor' THEN NULL ELSE closed_at END
             WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dup)
             RETURNING last_seq
         ), ins AS (

@@ -20,26 +20,27 @@ public sealed record MessageList(IReadOnlyList<MessageView> Messages, bool HasMo
 
 public sealed record AdminReplyRequest(string? ClientMsgId, string? Body);
 
+public sealed record StatusRequest(string? Status);
+
 public sealed record SentMessage(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate);
 
 /// <summary>The admin console's view of conversations over HTTP. Live updates come over /ws/admin.</summary>
 public static class ConversationsApi
 {
-    static readonly string[] Statuses = ["open", "pending", "closed"];
-
     public static RouteGroupBuilder MapConversationsApi(this WebApplication app)
     {
         var group = app.MapGroup("/api/admin/conversations").WithTags("Conversations").RequireAdmin().RequireRateLimiting(Security.AdminLimit);
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}/messages", MessagesAsync);
         group.MapPost("/{id:guid}/messages", ReplyAsync);
+        group.MapPost("/{id:guid}/status", SetStatusAsync);
         return group;
     }
 
     /// <summary>Newest activity first; status filters; cursor is the previous page's nextCursor.</summary>
     static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, ConnectionManager sockets, string? status, string? cursor, int? limit)
     {
-        if (status is not null && !Statuses.Contains(status)) return ApiError.BadRequest("status must be open, pending or closed.");
+        if (status is not null && !ConversationService.Statuses.Contains(status)) return ApiError.BadRequest("status must be open, pending or closed.");
         if (limit is < 1 or > 100) return ApiError.BadRequest("limit must be 1 to 100.");
         (DateTime At, Guid Id)? after = null;
         if (cursor is not null)
@@ -73,6 +74,13 @@ public static class ConversationsApi
         if (sent.Error is { } error) return ToResult(error);
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
+    }
+
+    /// <summary>Close, reopen or set pending: the same path as /close from Telegram.</summary>
+    static async Task<IResult> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
+    {
+        var changed = await conversations.SetStatusAsync(Sender.Admin(admin, http), id, request?.Status);
+        return changed.Error is { } error ? ToResult(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
     }
 
     static IResult ToResult(ApiError e) => e.Error switch

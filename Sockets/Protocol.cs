@@ -89,6 +89,12 @@ public sealed record PresenceFrame(bool? AdminsOnline, Guid? ConversationId, boo
     [JsonPropertyOrder(-1)] public string Type => "presence";
 }
 
+/// <summary>The conversation's status changed (open, pending, closed); a visitor message reopens a closed one.</summary>
+public sealed record StatusFrame(Guid ConversationId, string Status)
+{
+    [JsonPropertyOrder(-1)] public string Type => "status";
+}
+
 public sealed record ErrorFrame(string Error, string Message, string? ClientMsgId)
 {
     [JsonPropertyOrder(-1)] public string Type => "error";
@@ -105,6 +111,7 @@ public sealed record ErrorFrame(string Error, string Message, string? ClientMsgI
 [JsonSerializable(typeof(HistoryFrame))]
 [JsonSerializable(typeof(PresenceFrame))]
 [JsonSerializable(typeof(ErrorFrame))]
+[JsonSerializable(typeof(StatusFrame))]
 partial class ProtocolJson : JsonSerializerContext;
 
 /// <summary>Turns frames into UTF-8 JSON once; the same bytes go to every socket that receives them.</summary>
@@ -125,6 +132,7 @@ public static class Frames
         MessageStoredEvent m => Of(MessageFrame.From(m.Message)),
         TypingEvent t => JsonSerializer.SerializeToUtf8Bytes(new TypingFrame(t.ConversationId, t.Sender, t.Name), ProtocolJson.Default.TypingFrame),
         ReadEvent r => JsonSerializer.SerializeToUtf8Bytes(new ReadFrame(r.ConversationId, r.Reader, r.Seq), ProtocolJson.Default.ReadFrame),
+        StatusChangedEvent c => JsonSerializer.SerializeToUtf8Bytes(new StatusFrame(c.ConversationId, c.Status), ProtocolJson.Default.StatusFrame),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no frame for this event"),
     };
 

@@ -44,10 +44,10 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
     public string VisitorMessage(string? visitorName, string body) =>
         texts.Format("telegram.visitorMessage", ("name", Name(visitorName)), ("text", TelegramTexts.Shorten(body)));
 
-    /// <summary>
-    /// The notification for a closed conversation. No close path exists yet (conversations are never closed); when one
-    /// is added, it writes these rows with TelegramStore.AddToOutboxAsync in its own transaction.
-    /// </summary>
+    /// <summary>A conversation was closed: every admin chat hears of it, in the closing transaction.</summary>
+    public Task StatusChangedAsync(NpgsqlConnection c, NpgsqlTransaction tx, StatusChange change) =>
+        change.Status != "closed" ? Task.CompletedTask : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, change.VisitorName));
+
     public IReadOnlyList<TelegramOutgoing> ConversationClosed(Guid conversationId, string? visitorName) =>
         options.Value.AdminChatIds.Select(chat => new TelegramOutgoing(chat, conversationId,
             texts.Format("telegram.conversationClosed", ("name", Name(visitorName))))).ToList();

@@ -66,9 +66,14 @@ public sealed class TelegramUpdates(
                 await FinishAsync(update.Id, [Answer(m, await OpenConversationsAsync())], null);
                 return;
             case "/close":
-                // No close path exists yet in SupportChat; when it does, /close as a reply calls it like the console does.
-                await FinishAsync(update.Id, [Answer(m, texts.Format("telegram.close.unavailable"))], null);
+            {
+                // As a reply to a notification: the same close as the console's.
+                var closing = m.ReplyToMessage is { } closed ? await TelegramStore.ConversationOfNotificationAsync(db, chatId, closed.MessageId) : null;
+                var failed = closing is null || (await conversations.SetStatusAsync(Sender.TelegramAdmin(admin.Id, admin.DisplayName), closing.Value, "closed")).Error is not null;
+                await FinishAsync(update.Id, [Answer(m, texts.Format(closing is null ? "telegram.reply.needsNotification"
+                    : failed ? "telegram.close.failed" : "telegram.close.done"))], null);
                 return;
+            }
             case not null:
                 await FinishAsync(update.Id, [Answer(m, texts.Format("telegram.help"))], null);
                 return;

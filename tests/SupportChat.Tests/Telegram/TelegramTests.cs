@@ -186,7 +186,7 @@ public sealed class TelegramTests(TestDatabase db) : IClassFixture<TestDatabase>
     }
 
     [Fact]
-    public async Task Photos_and_close_get_polite_answers_and_open_lists_conversations()
+    public async Task Photos_get_a_polite_answer_open_lists_conversations_and_close_closes_like_the_console()
     {
         await LinkedAdminAsync(host, fake);
         var visitor = await host.StartVisitorAsync(new { name = "Carol" });
@@ -199,13 +199,21 @@ public sealed class TelegramTests(TestDatabase db) : IClassFixture<TestDatabase>
         await PostWebhookAsync(host, Update(AdminChat, AdminUser, null, replyTo: notification.MessageId, extra: photo));
         await fake.WaitForSentAsync(AdminChat, "Photos and files cannot be forwarded");
 
-        await PostWebhookAsync(host, Update(AdminChat, AdminUser, "/close", replyTo: notification.MessageId));
-        await fake.WaitForSentAsync(AdminChat, "not available yet");
-
         await PostWebhookAsync(host, Update(AdminChat, AdminUser, "/open@" + BotUsername));
         var open = await fake.WaitForSentAsync(AdminChat, "Open conversations");
         Assert.Contains($"/admin/?conversation={visitor.ConversationId}", open.Text);
         Assert.Contains("Carol", open.Text);
         Assert.Equal(1, await host.CountMessagesAsync(visitor.ConversationId));
+
+        // /close as a reply closes the conversation the way the console does: the visitor is told, the admin chats too.
+        await PostWebhookAsync(host, Update(AdminChat, AdminUser, "/close", replyTo: notification.MessageId));
+        await fake.WaitForSentAsync(AdminChat, "Conversation closed.");
+        await fake.WaitForSentAsync(AdminChat, "was closed");
+        var status = await socket.ReceiveAsync("status");
+        Assert.Equal("closed", status.GetProperty("status").GetString());
+        await using var c = new Npgsql.NpgsqlConnection(host.ConnectionString);
+        Assert.Equal("closed", await Dapper.SqlMapper.ExecuteScalarAsync<string>(c, "SELECT status FROM conversations WHERE id = @id", new { id = visitor.ConversationId }));
+        Assert.Equal(1, await Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
+            "SELECT count(*) FROM audit_log WHERE action = 'conversation.closed' AND target_id = @id AND user_agent = 'Telegram'", new { id = visitor.ConversationId.ToString() }));
     }
 }
