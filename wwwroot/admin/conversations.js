@@ -81,6 +81,7 @@ async function openThread(id) {
 
 function renderDetails(c) {
   $('thread-title').textContent = nameOf(c);
+  $('status-toggle').textContent = t(c.status === 'closed' ? 'admin.thread.reopen' : 'admin.thread.close');
   const row = (key, value) => [el('dt', { text: t(key) }), el('dd', {}, value ?? '—')];
   const page = c.pageUrl ? el('a', { href: c.pageUrl, target: '_blank', rel: 'noopener noreferrer', text: c.pageUrl }) : null;
   $('details').replaceChildren(
@@ -159,6 +160,8 @@ function onFrame(f) {
       if (!c) return loadPage(true);
       Object.assign(c, { lastSeq: Math.max(c.lastSeq, f.seq), lastMessagePreview: f.body.slice(0, 140), lastMessageSender: f.sender,
         lastMessageAt: f.createdAt, lastActivityAt: f.createdAt });
+      // A visitor message reopens a closed conversation on the server; show it so.
+      if (f.sender === 'visitor' && c.status !== 'open') { c.status = 'open'; if (c.id === thread.id) renderDetails(c); }
       const isOpen = f.conversationId === thread.id;
       if (f.sender === 'visitor' && f.seq > c.adminReadSeq && !(isOpen && visible())) {
         c.unreadCount++;
@@ -192,6 +195,12 @@ function onFrame(f) {
         thread.typingTimer = setTimeout(() => { $('typing').textContent = ''; }, 4000);
       }
       break;
+    case 'status':
+      if (!c) return loadPage(true);
+      c.status = f.status;
+      if (list.status && list.status !== c.status) { c.li?.remove(); list.items.delete(c.id); } else renderItem(c);
+      if (c.id === thread.id) renderDetails(c);
+      break;
     case 'presence':
       if (!c) return;
       c.visitorOnline = f.visitorOnline;
@@ -205,6 +214,21 @@ function onFrame(f) {
     }
   }
 }
+
+// ---- Close and reopen
+$('status-toggle').addEventListener('click', async () => {
+  const c = list.items.get(thread.id);
+  if (!c) return;
+  $('thread-error').textContent = '';
+  try {
+    const changed = await session.call(`/api/admin/conversations/${c.id}/status`, { method: 'POST', body: { status: c.status === 'closed' ? 'open' : 'closed' } });
+    c.status = changed.status;
+    renderItem(c);
+    renderDetails(c);
+  } catch (e) {
+    $('thread-error').textContent = errorText(e);
+  }
+});
 
 // ---- Writing
 $('reply').addEventListener('submit', (e) => {

@@ -129,6 +129,7 @@ function onFrame(f) {
       const stick = nearBottom();
       const fresh = addMessage(f);
       if (stick || f.sender === 'visitor') toBottom();
+      if (f.sender === 'visitor') renderPresence();
       if (f.sender === 'admin') { hideTyping(); if (fresh) announceReply(); }
       refreshStates();
       break;
@@ -149,6 +150,10 @@ function onFrame(f) {
     case 'presence':
       state.adminsOnline = f.adminsOnline;
       renderPresence();
+      break;
+    case 'status':
+      // Closed: say so where presence stands; writing again reopens it, and presence shows again.
+      if (f.status === 'closed') $.presence.textContent = t('widget.closed'); else renderPresence();
       break;
     case 'error': {
       const m = f.clientMsgId && pending.get(f.clientMsgId);

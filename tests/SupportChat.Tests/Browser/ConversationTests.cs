@@ -34,6 +34,23 @@ public sealed class ConversationTests(BrowserHost b) : IClassFixture<BrowserHost
     }
 
     [Fact]
+    public async Task The_admin_closes_the_conversation_the_visitor_sees_it_and_writing_again_reopens_it()
+    {
+        var (admin, _, _) = await b.EnrolledAdminAsync();
+        var visitor = await b.VisitorAsync();
+        await BrowserHost.VisitorWritesAsync(visitor, "Thanks, that solved it");
+        await admin.Locator("button.conv").Filter(new() { HasTextString = "Thanks, that solved it" }).ClickAsync();
+
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Close conversation" }).ClickAsync();
+        await Expect(admin.GetByRole(AriaRole.Button, new() { Name = "Reopen conversation" })).ToBeVisibleAsync();
+        await Expect(visitor.Locator(".presence")).ToHaveTextAsync("This conversation was closed. Write to open it again.");
+
+        await BrowserHost.VisitorWritesAsync(visitor, "Actually, one more thing");
+        await Expect(admin.GetByRole(AriaRole.Button, new() { Name = "Close conversation" })).ToBeVisibleAsync();
+        await Expect(visitor.Locator(".presence")).Not.ToHaveTextAsync("This conversation was closed. Write to open it again.");
+    }
+
+    [Fact]
     public async Task A_visitor_who_drops_offline_gets_both_replies_written_meanwhile_exactly_once_when_back()
     {
         var (admin, _, _) = await b.EnrolledAdminAsync();
