@@ -25,25 +25,30 @@ public sealed class LoadSocket : IAsyncDisposable
         return s;
     }
 
-    public void Start(Action<JsonElement> onFrame, CancellationToken ct) => loops = Task.WhenAll(SendLoopAsync(ct), ReceiveLoopAsync(onFrame, ct));
+    public void Start(Action<FrameInfo> onFrame, CancellationToken ct) => loops = Task.WhenAll(SendLoopAsync(ct), ReceiveLoopAsync(onFrame, ct));
 
     public void Send(object frame) => outbound.Writer.TryWrite(JsonSerializer.SerializeToUtf8Bytes(frame, Json.Web));
 
     public Task SendNowAsync(object frame, CancellationToken ct) =>
         socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame, Json.Web), WebSocketMessageType.Text, true, ct);
 
-    public async Task<JsonElement> ReceiveOneAsync(CancellationToken ct)
+    // One buffer per socket, grown when a frame needs it: the generator must not be the bottleneck it measures.
+    byte[] buffer = new byte[8 * 1024];
+
+    async Task<ReadOnlyMemory<byte>> ReceiveBytesAsync(CancellationToken ct)
     {
-        var buffer = new byte[64 * 1024];
-        using var frame = new MemoryStream();
+        var length = 0;
         while (true)
         {
-            var r = await socket.ReceiveAsync(buffer, ct);
-            if (r.MessageType == WebSocketMessageType.Close) throw new WebSocketException($"closed: {r.CloseStatus} {r.CloseStatusDescription}");
-            frame.Write(buffer, 0, r.Count);
-            if (r.EndOfMessage) return JsonDocument.Parse(frame.ToArray()).RootElement.Clone();
+            if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            var r = await socket.ReceiveAsync(buffer.AsMemory(length), ct);
+            if (r.MessageType == WebSocketMessageType.Close) throw new WebSocketException($"closed: {socket.CloseStatus} {socket.CloseStatusDescription}");
+            length += r.Count;
+            if (r.EndOfMessage) return buffer.AsMemory(0, length);
         }
     }
+
+    public async Task<JsonElement> ReceiveOneAsync(CancellationToken ct) => JsonDocument.Parse(await ReceiveBytesAsync(ct)).RootElement.Clone();
 
     async Task SendLoopAsync(CancellationToken ct)
     {
@@ -55,11 +60,11 @@ public sealed class LoadSocket : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
     }
 
-    async Task ReceiveLoopAsync(Action<JsonElement> onFrame, CancellationToken ct)
+    async Task ReceiveLoopAsync(Action<FrameInfo> onFrame, CancellationToken ct)
     {
         try
         {
-            while (socket.State == WebSocketState.Open) onFrame(await ReceiveOneAsync(ct));
+            while (socket.State == WebSocketState.Open) onFrame(FrameInfo.Read((await ReceiveBytesAsync(ct)).Span));
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or JsonException) { }
     }
@@ -79,6 +84,30 @@ public sealed class LoadSocket : IAsyncDisposable
         socket.Abort();
         await loops;
         socket.Dispose();
+    }
+}
+
+/// <summary>The few top-level fields of a server frame the measurements need, read without building a document.</summary>
+public readonly record struct FrameInfo(string? Type, string? ClientMsgId, string? Sender, string? Error)
+{
+    public static FrameInfo Read(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        string? type = null, clientMsgId = null, sender = null, error = null;
+        reader.Read();
+        while (reader.Read() && reader.CurrentDepth >= 1)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1) continue;
+            var name = reader.ValueSpan;
+            reader.Read();
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) { reader.Skip(); continue; }
+            if (reader.TokenType != JsonTokenType.String) continue;
+            if (name.SequenceEqual("type"u8)) type = reader.GetString();
+            else if (name.SequenceEqual("clientMsgId"u8)) clientMsgId = reader.GetString();
+            else if (name.SequenceEqual("sender"u8)) sender = reader.GetString();
+            else if (name.SequenceEqual("error"u8)) error = reader.GetString();
+        }
+        return new FrameInfo(type, clientMsgId, sender, error);
     }
 }
 

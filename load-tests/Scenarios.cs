@@ -33,8 +33,7 @@ public static class Scenarios
         foreach (var (_, socket) in visitors)
             socket.Start(frame =>
             {
-                var type = frame.GetProperty("type").GetString();
-                var id = frame.TryGetProperty("clientMsgId", out var c) ? c.GetString() : null;
+                var (type, id) = (frame.Type, frame.ClientMsgId);
                 if (id is null || !scheduled.TryGetValue(id, out var due)) return;
                 if (type == "ack") { rec.Record("send_to_ack", due); Interlocked.Increment(ref stored); }
                 else if (type == "error") { rec["send_to_ack"].Error(); Interlocked.Increment(ref refused); }
@@ -46,8 +45,7 @@ public static class Scenarios
             var socket = await Clients.ConnectAdminAsync(o.Url, a, ct);
             socket.Start(frame =>
             {
-                if (frame.GetProperty("type").GetString() != "message") return;
-                if (frame.GetProperty("clientMsgId").GetString() is { } id && id[0] == 'v' && scheduled.TryGetValue(id, out var due))
+                if (frame.Type == "message" && frame.ClientMsgId is { } id && id[0] == 'v' && scheduled.TryGetValue(id, out var due))
                     rec.Record("visitor_to_admin", due);
             }, ct);
             adminSockets.Add(socket);
