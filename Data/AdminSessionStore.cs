@@ -18,49 +18,44 @@ public static class AdminSessionStore
             RETURNING id
             """, new { adminId, tokenHash, csrfToken, userAgent, ip, expiresAt }, tx);
 
+    // Ends with a space: a WHERE clause follows.
     const string SelectSession = """
         SELECT s.id, s.admin_id, a.username, a.display_name, s.csrf_token, s.user_agent, host(s.ip) AS ip,
                s.created_at, s.last_seen_at, s.expires_at, s.revoked_at
         FROM admin_sessions s JOIN admins a ON a.id = s.admin_id
+        """ + " ";
+
+    // A live session: neither revoked, expired, idle too long, nor of a removed admin. Finding it marks it used, at most
+    // once a minute, in the same round trip: this runs on every admin request.
+    const string FindLiveAndTouch = "WITH found AS (" + SelectSession + """
+            WHERE {0} AND s.revoked_at IS NULL AND s.expires_at > now()
+              AND s.last_seen_at > now() - @idleTimeout AND a.status = 'active'
+        ), touched AS (
+            UPDATE admin_sessions SET last_seen_at = now()
+            WHERE id = (SELECT id FROM found) AND last_seen_at < now() - interval '1 minute'
+        )
+        SELECT * FROM found
         """;
 
-    /// <summary>The session with this token hash if it is neither revoked, expired, idle too long, nor of a removed admin.</summary>
     public static async Task<AdminSessionRow?> FindLiveAsync(NpgsqlDataSource db, byte[] tokenHash, TimeSpan idleTimeout)
     {
         await using var c = await db.OpenConnectionAsync();
-        return await c.QuerySingleOrDefaultAsync<AdminSessionRow>(SelectSession + """
-
-            WHERE s.token_hash = @tokenHash AND s.revoked_at IS NULL AND s.expires_at > now()
-              AND s.last_seen_at > now() - @idleTimeout AND a.status = 'active'
-            """, new { tokenHash, idleTimeout });
+        return await c.QuerySingleOrDefaultAsync<AdminSessionRow>(string.Format(FindLiveAndTouch, "s.token_hash = @tokenHash"), new { tokenHash, idleTimeout });
     }
 
     public static async Task<AdminSessionRow?> FindLiveAsync(NpgsqlDataSource db, long sessionId, TimeSpan idleTimeout)
     {
         await using var c = await db.OpenConnectionAsync();
-        return await c.QuerySingleOrDefaultAsync<AdminSessionRow>(SelectSession + """
-
-            WHERE s.id = @sessionId AND s.revoked_at IS NULL AND s.expires_at > now()
-              AND s.last_seen_at > now() - @idleTimeout AND a.status = 'active'
-            """, new { sessionId, idleTimeout });
+        return await c.QuerySingleOrDefaultAsync<AdminSessionRow>(string.Format(FindLiveAndTouch, "s.id = @sessionId"), new { sessionId, idleTimeout });
     }
 
     public static async Task<IReadOnlyList<AdminSessionRow>> ListLiveAsync(NpgsqlDataSource db, long adminId, TimeSpan idleTimeout)
     {
         await using var c = await db.OpenConnectionAsync();
         return (await c.QueryAsync<AdminSessionRow>(SelectSession + """
-
             WHERE s.admin_id = @adminId AND s.revoked_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - @idleTimeout
             ORDER BY s.last_seen_at DESC
             """, new { adminId, idleTimeout })).ToList();
-    }
-
-    /// <summary>Marks the session used now; writes at most once a minute per session to spare the hot path.</summary>
-    public static async Task TouchAsync(NpgsqlDataSource db, long sessionId)
-    {
-        await using var c = await db.OpenConnectionAsync();
-        await c.ExecuteAsync("UPDATE admin_sessions SET last_seen_at = now() WHERE id = @sessionId AND last_seen_at < now() - interval '1 minute'",
-            new { sessionId });
     }
 
     /// <summary>Revokes the given live sessions of an admin (all of them when sessionId is null); returns the ids revoked.</summary>

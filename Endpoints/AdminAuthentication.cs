@@ -92,19 +92,13 @@ public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptio
                     new { reason = "binding_mismatch", sessionIp = session.Ip, sessionUserAgent = session.UserAgent }));
             return null;
         }
-        await AdminSessionStore.TouchAsync(db, session.Id);
         var principal = new AdminPrincipal(session.AdminId, session.Id, session.Username, session.DisplayName, session.CsrfToken, session.ExpiresAt);
         http.Items[AdminPrincipal.ItemKey] = principal;
         return principal;
     }
 
     /// <summary>For long-lived connections: is the session still live? Counts as use (keeps it from idling out).</summary>
-    public async Task<bool> IsLiveAsync(long sessionId)
-    {
-        if (await AdminSessionStore.FindLiveAsync(db, sessionId, IdleTimeout) is null) return false;
-        await AdminSessionStore.TouchAsync(db, sessionId);
-        return true;
-    }
+    public async Task<bool> IsLiveAsync(long sessionId) => await AdminSessionStore.FindLiveAsync(db, sessionId, IdleTimeout) is not null;
 
     /// <summary>Cancelled when the session is revoked in this process or reaches its absolute expiry. Sockets close on it.</summary>
     public CancellationToken SessionEnded(AdminPrincipal admin)

@@ -101,6 +101,17 @@ public sealed class SessionTests(TestApp fixture) : IClassFixture<TestApp>
     }
 
     [Fact]
+    public async Task Using_a_session_keeps_it_from_idling_out()
+    {
+        var admin = await TestEnrollment.EnrollAsync(app);
+        await using var c = new NpgsqlConnection(fixture.ConnectionString);
+        await c.ExecuteAsync("UPDATE admin_sessions SET last_seen_at = now() - interval '50 minutes' WHERE admin_id = @AdminId", new { admin.AdminId });
+        Assert.Equal(HttpStatusCode.OK, (await admin.Client.GetAsync("/api/admin/me")).StatusCode);
+        Assert.True(await c.ExecuteScalarAsync<bool>(
+            "SELECT bool_and(last_seen_at > now() - interval '1 minute') FROM admin_sessions WHERE admin_id = @AdminId", new { admin.AdminId }));
+    }
+
+    [Fact]
     public async Task Logout_ends_the_session_and_logout_everywhere_ends_all()
     {
         var admin = await TestEnrollment.EnrollAsync(app);
