@@ -1,0 +1,102 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using SupportChat.Conversations;
+using SupportChat.Data;
+using SupportChat.Setup;
+
+namespace SupportChat.Endpoints;
+
+public sealed record CannedReplyRequest(string? Shortcut, string? Title, string? Body);
+
+/// <summary>Canned replies: snippets every admin shares, inserted in the reply box with /shortcut. Every change is audited.</summary>
+public static partial class CannedRepliesApi
+{
+    public const int MaxBodyChars = 4000;
+    public const int MaxTitleChars = 100;
+
+    public static RouteGroupBuilder MapCannedReplies(this WebApplication app)
+    {
+        var group = app.MapGroup("/api/admin/canned-replies").WithTags("Canned replies").RequireAdmin().RequireRateLimiting(Security.AdminLimit);
+        group.MapGet("/", ListAsync);
+        group.MapPost("/", AddAsync);
+        group.MapPut("/{id:long}", UpdateAsync);
+        group.MapDelete("/{id:long}", DeleteAsync);
+        return group;
+    }
+
+    [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
+    private static partial Regex ShortcutPattern();
+
+    static async Task<IResult> ListAsync(NpgsqlDataSource db) => TypedResults.Ok(await CannedReplyStore.ListAsync(db));
+
+    static async Task<IResult> AddAsync(CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    {
+        if (Validate(request) is not var (shortcut, title, body)) return Invalid(request);
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        try
+        {
+            var added = await CannedReplyStore.AddAsync(c, tx, shortcut, title, body, admin.AdminId);
+            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.created", admin.AdminId, "canned_reply", added.Id.ToString(),
+                new { shortcut }));
+            await tx.CommitAsync();
+            return TypedResults.Created($"/api/admin/canned-replies/{added.Id}", added);
+        }
+        catch (PostgresException ex) when (ex.SqlState == CannedReplyStore.DuplicateShortcut)
+        {
+            return Duplicate(shortcut);
+        }
+    }
+
+    static async Task<IResult> UpdateAsync(long id, CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    {
+        if (Validate(request) is not var (shortcut, title, body)) return Invalid(request);
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        try
+        {
+            var updated = await CannedReplyStore.UpdateAsync(c, tx, id, shortcut, title, body);
+            if (updated is null) return ApiError.NotFound("No such canned reply.");
+            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.updated", admin.AdminId, "canned_reply", id.ToString(),
+                new { shortcut }));
+            await tx.CommitAsync();
+            return TypedResults.Ok(updated);
+        }
+        catch (PostgresException ex) when (ex.SqlState == CannedReplyStore.DuplicateShortcut)
+        {
+            return Duplicate(shortcut);
+        }
+    }
+
+    static async Task<IResult> DeleteAsync(long id, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        var shortcut = await CannedReplyStore.DeleteAsync(c, tx, id);
+        if (shortcut is null) return ApiError.NotFound("No such canned reply.");
+        await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.deleted", admin.AdminId, "canned_reply", id.ToString(), new { shortcut }));
+        await tx.CommitAsync();
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The cleaned shortcut (lower case), title and body; null when any is invalid.</summary>
+    static (string Shortcut, string Title, string Body)? Validate(CannedReplyRequest? r)
+    {
+        var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
+        var title = r?.Title?.Trim() ?? "";
+        var body = r?.Body is null ? "" : MessageText.Normalize(r.Body);
+        if (!ShortcutPattern().IsMatch(shortcut) || title.Length > MaxTitleChars || body.Length == 0 || MessageText.Length(body) > MaxBodyChars)
+            return null;
+        return (shortcut, title, body);
+    }
+
+    static IResult Invalid(CannedReplyRequest? r)
+    {
+        var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
+        if (!ShortcutPattern().IsMatch(shortcut)) return ApiError.BadRequest("shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
+        if ((r?.Title?.Trim().Length ?? 0) > MaxTitleChars) return ApiError.BadRequest($"title is at most {MaxTitleChars} characters.");
+        return ApiError.BadRequest($"body is 1 to {MaxBodyChars} characters.");
+    }
+
+    static IResult Duplicate(string shortcut) => ApiError.Conflict($"Another canned reply has the shortcut '{shortcut}'.");
+}
