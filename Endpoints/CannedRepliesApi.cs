@@ -31,7 +31,9 @@ public static partial class CannedRepliesApi
 
     static async Task<IResult> AddAsync(CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
     {
-        if (Validate(request) is not var (shortcut, title, body)) return Invalid(request);
+        var valid = Validate(request);
+        if (valid.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
+        var (shortcut, title, body) = (valid.Value!.Shortcut!, valid.Value.Title!, valid.Value.Body!);
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         try
@@ -50,7 +52,9 @@ public static partial class CannedRepliesApi
 
     static async Task<IResult> UpdateAsync(long id, CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
     {
-        if (Validate(request) is not var (shortcut, title, body)) return Invalid(request);
+        var valid = Validate(request);
+        if (valid.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
+        var (shortcut, title, body) = (valid.Value!.Shortcut!, valid.Value.Title!, valid.Value.Body!);
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         try
@@ -79,23 +83,16 @@ public static partial class CannedRepliesApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>The cleaned shortcut (lower case), title and body; null when any is invalid.</summary>
-    static (string Shortcut, string Title, string Body)? Validate(CannedReplyRequest? r)
+    /// <summary>The cleaned shortcut (lower case), title and body, or what is wrong with them.</summary>
+    static Outcome<CannedReplyRequest> Validate(CannedReplyRequest? r)
     {
         var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
         var title = r?.Title?.Trim() ?? "";
         var body = r?.Body is null ? "" : MessageText.Normalize(r.Body);
-        if (!ShortcutPattern().IsMatch(shortcut) || title.Length > MaxTitleChars || body.Length == 0 || MessageText.Length(body) > MaxBodyChars)
-            return null;
-        return (shortcut, title, body);
-    }
-
-    static IResult Invalid(CannedReplyRequest? r)
-    {
-        var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
-        if (!ShortcutPattern().IsMatch(shortcut)) return ApiError.BadRequest("shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
-        if ((r?.Title?.Trim().Length ?? 0) > MaxTitleChars) return ApiError.BadRequest($"title is at most {MaxTitleChars} characters.");
-        return ApiError.BadRequest($"body is 1 to {MaxBodyChars} characters.");
+        if (!ShortcutPattern().IsMatch(shortcut)) return new ApiError("bad_request", "shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
+        if (title.Length > MaxTitleChars) return new ApiError("bad_request", $"title is at most {MaxTitleChars} characters.");
+        if (body.Length == 0 || MessageText.Length(body) > MaxBodyChars) return new ApiError("bad_request", $"body is 1 to {MaxBodyChars} characters.");
+        return new CannedReplyRequest(shortcut, title, body);
     }
 
     static IResult Duplicate(string shortcut) => ApiError.Conflict($"Another canned reply has the shortcut '{shortcut}'.");
