@@ -21,6 +21,10 @@ public sealed class NotesAndCannedRepliesTests(BrowserHost b) : IClassFixture<Br
         await admin.GetByLabel("Text", new() { Exact = true }).FillAsync("Thank you for waiting, it is sorted now.");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(admin.Locator("#canned-rows")).ToContainTextAsync("/thanks");
+        await admin.GetByLabel("Shortcut", new() { Exact = true }).FillAsync("thanks-bye");
+        await admin.GetByLabel("Text", new() { Exact = true }).FillAsync("Thanks, and goodbye!");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(admin.Locator("#canned-rows tr")).ToHaveCountAsync(2);
 
         var visitor = await b.VisitorAsync();
         await BrowserHost.VisitorWritesAsync(visitor, "Where is my refund?");
@@ -39,14 +43,27 @@ public sealed class NotesAndCannedRepliesTests(BrowserHost b) : IClassFixture<Br
         await Expect(note.Locator(".note-label")).ToContainTextAsync("only admins see it");
         await Expect(note).ToHaveAttributeAsync("data-seq", new System.Text.RegularExpressions.Regex("^[0-9]+$"));
 
-        // Back to replies; "/tha" offers the canned reply, Enter inserts it, Enter sends it.
+        // Back to replies; "/tha" offers both canned replies: arrows move, Escape closes, Tab or Enter inserts, Enter sends.
         await admin.GetByRole(AriaRole.Button, new() { Name = "Reply", Exact = true }).ClickAsync();
         var box = admin.GetByLabel(ReplyBox);
         await box.PressSequentiallyAsync("/tha");
         var options = admin.GetByRole(AriaRole.Listbox, new() { Name = "Canned replies" });
+        var selected = options.GetByRole(AriaRole.Option, new() { Selected = true });
+        await Expect(options.GetByRole(AriaRole.Option)).ToHaveCountAsync(2);
+        await Expect(selected).ToContainTextAsync("/thanks");
+        await box.PressAsync("ArrowDown");
+        await Expect(selected).ToContainTextAsync("/thanks-bye");
+        await box.PressAsync("ArrowUp");
+        await Expect(selected).Not.ToContainTextAsync("/thanks-bye");
+        await box.PressAsync("Escape");
+        await Expect(options).ToBeHiddenAsync();
+        await Expect(box).ToHaveValueAsync("/tha");
+        await box.PressSequentiallyAsync("nks-");
         await Expect(options.GetByRole(AriaRole.Option)).ToHaveCountAsync(1);
-        await Expect(options.GetByRole(AriaRole.Option, new() { Selected = true })).ToContainTextAsync("/thanks");
-        await box.PressAsync("Enter");
+        await box.PressAsync("Backspace");
+        await Expect(options.GetByRole(AriaRole.Option)).ToHaveCountAsync(2);
+        await Expect(selected).ToContainTextAsync("/thanks");
+        await box.PressAsync("Tab");
         await Expect(box).ToHaveValueAsync("Thank you for waiting, it is sorted now.");
         await Expect(options).ToBeHiddenAsync();
         await box.PressAsync("Enter");
