@@ -12,6 +12,8 @@ public sealed record Sender(string Kind, Guid? VisitorId, Guid? OwnConversationI
 {
     public const string VisitorKind = "visitor";
     public const string AdminKind = "admin";
+    /// <summary>A private note: written by an admin, shown to admins only, never to the visitor.</summary>
+    public const string NoteKind = "note";
     public bool IsVisitor => Kind == VisitorKind;
 
     public static Sender Visitor(VisitorSession s) => new(VisitorKind, s.VisitorId, s.ConversationId, null, s.Name, null, null);
@@ -63,11 +65,16 @@ public sealed class ConversationService : IAsyncDisposable
         bus.Publish(new MessageStoredEvent(message, receivedAt));
     }
 
-    /// <summary>Validates, stores (once per clientMsgId) and publishes a message; the result is the stored message.</summary>
-    public async Task<Outcome<StoredMessage>> SendAsync(Sender sender, Guid conversationId, string? clientMsgId, string? body, CancellationToken ct = default)
+    /// <summary>
+    /// Validates, stores (once per clientMsgId) and publishes a message; the result is the stored message. A note is an
+    /// admin's private message: stored with a seq like any other, delivered and shown to admins only.
+    /// </summary>
+    public async Task<Outcome<StoredMessage>> SendAsync(Sender sender, Guid conversationId, string? clientMsgId, string? body,
+        CancellationToken ct = default, bool note = false)
     {
         var arrived = Stopwatch.GetTimestamp();
         if (Denied(sender, conversationId) is { } denied) return denied;
+        if (note && sender.IsVisitor) return new ApiError("forbidden", "Only admins write notes.");
         if (string.IsNullOrEmpty(clientMsgId) || clientMsgId.Length > MaxClientMsgIdLength || clientMsgId.Any(char.IsControl))
             return new ApiError("bad_request", $"clientMsgId is required: 1 to {MaxClientMsgIdLength} characters, no control characters.");
         if (body is null) return new ApiError("bad_request", "body is required.");
@@ -84,8 +91,8 @@ public sealed class ConversationService : IAsyncDisposable
                     $"At most {options.MessagesPerSecond:0.##} message(s) per second with a burst of {options.MessageBurst}; try again shortly.");
         }
 
-        var audit = sender.IsVisitor ? null : new AuditEntry("reply.sent", sender.AdminId, sender.Ip, sender.UserAgent);
-        var message = new NewMessage(conversationId, sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived);
+        var audit = sender.IsVisitor ? null : new AuditEntry(note ? "note.added" : "reply.sent", sender.AdminId, sender.Ip, sender.UserAgent);
+        var message = new NewMessage(conversationId, note ? Sender.NoteKind : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived);
         var stored = await writer.WriteAsync(message, ct);
         return stored is null ? new ApiError("not_found", "No such conversation.") : stored;
     }
@@ -109,21 +116,21 @@ public sealed class ConversationService : IAsyncDisposable
         return null;
     }
 
-    /// <summary>A page of messages older than beforeSeq (the newest when null), oldest first.</summary>
+    /// <summary>A page of messages older than beforeSeq (the newest when null), oldest first; a visitor's pages leave notes out.</summary>
     public async Task<Outcome<MessagePage>> HistoryAsync(Sender sender, Guid conversationId, long? beforeSeq, int? limit)
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
         if (limit is < 1 or > MaxHistoryLimit) return new ApiError("bad_request", $"limit must be 1 to {MaxHistoryLimit}.");
         if (!sender.IsVisitor && await ConversationStore.FindAsync(db, conversationId) is null)
             return new ApiError("not_found", "No such conversation.");
-        return await ConversationStore.BeforeAsync(db, conversationId, beforeSeq, limit ?? 50);
+        return await ConversationStore.BeforeAsync(db, conversationId, beforeSeq, limit ?? 50, includeNotes: !sender.IsVisitor);
     }
 
-    /// <summary>Messages after afterSeq, oldest first, up to limit: what a reconnecting client missed.</summary>
+    /// <summary>Messages after afterSeq, oldest first, up to limit: what a reconnecting client missed (a visitor: without notes).</summary>
     public async Task<Outcome<IReadOnlyList<MessageRow>>> MissedAsync(Sender sender, Guid conversationId, long afterSeq, int limit)
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
-        return new Outcome<IReadOnlyList<MessageRow>>(await ConversationStore.AfterAsync(db, conversationId, afterSeq, limit), null);
+        return new Outcome<IReadOnlyList<MessageRow>>(await ConversationStore.AfterAsync(db, conversationId, afterSeq, limit, includeNotes: !sender.IsVisitor), null);
     }
 
     public async Task<Outcome<ConversationState>> StateAsync(Sender sender, Guid conversationId)

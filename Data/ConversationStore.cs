@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace SupportChat.Data;
 
-/// <summary>A stored message as clients see it. Sender is "visitor" or "admin"; SenderName is the admin's display name.</summary>
+/// <summary>A stored message as clients see it. Sender is "visitor", "admin" or "note" (admins only); SenderName is the admin's display name.</summary>
 public sealed record MessageRow(
     long Id, Guid ConversationId, long Seq, string Sender, long? AdminId, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt);
 
@@ -36,26 +36,31 @@ public static class ConversationStore
             """, new { conversationId });
     }
 
-    /// <summary>Up to limit messages with seq above afterSeq, oldest first.</summary>
-    public static async Task<IReadOnlyList<MessageRow>> AfterAsync(NpgsqlDataSource db, Guid conversationId, long afterSeq, int limit)
+    /// <summary>Up to limit messages with seq above afterSeq, oldest first; notes only when includeNotes (admins).</summary>
+    public static async Task<IReadOnlyList<MessageRow>> AfterAsync(NpgsqlDataSource db, Guid conversationId, long afterSeq, int limit, bool includeNotes)
     {
         await using var c = await db.OpenConnectionAsync();
         return (await c.QueryAsync<MessageRow>(SelectMessage + """
 
             WHERE m.conversation_id = @conversationId AND m.seq > @afterSeq AND m.deleted_at IS NULL
+              AND (@includeNotes OR m.sender_kind <> 'note')
             ORDER BY m.seq LIMIT @limit
-            """, new { conversationId, afterSeq, limit })).AsList();
+            """, new { conversationId, afterSeq, limit, includeNotes })).AsList();
     }
 
-    /// <summary>Up to limit messages below beforeSeq (the newest when null), returned oldest first; HasMore when older ones exist.</summary>
-    public static async Task<MessagePage> BeforeAsync(NpgsqlDataSource db, Guid conversationId, long? beforeSeq, int limit)
+    /// <summary>
+    /// Up to limit messages below beforeSeq (the newest when null), returned oldest first; HasMore when older ones exist.
+    /// Notes only when includeNotes (admins).
+    /// </summary>
+    public static async Task<MessagePage> BeforeAsync(NpgsqlDataSource db, Guid conversationId, long? beforeSeq, int limit, bool includeNotes)
     {
         await using var c = await db.OpenConnectionAsync();
         var rows = (await c.QueryAsync<MessageRow>(SelectMessage + """
 
             WHERE m.conversation_id = @conversationId AND (@beforeSeq::bigint IS NULL OR m.seq < @beforeSeq) AND m.deleted_at IS NULL
+              AND (@includeNotes OR m.sender_kind <> 'note')
             ORDER BY m.seq DESC LIMIT @take
-            """, new { conversationId, beforeSeq, take = limit + 1 })).AsList();
+            """, new { conversationId, beforeSeq, take = limit + 1, includeNotes })).AsList();
         var hasMore = rows.Count > limit;
         if (hasMore) rows.RemoveAt(rows.Count - 1);
         rows.Reverse();

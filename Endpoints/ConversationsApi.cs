@@ -18,7 +18,8 @@ public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conver
 
 public sealed record MessageList(IReadOnlyList<MessageView> Messages, bool HasMore);
 
-public sealed record AdminReplyRequest(string? ClientMsgId, string? Body);
+/// <summary>Note: true stores a private note instead of a reply.</summary>
+public sealed record AdminReplyRequest(string? ClientMsgId, string? Body, bool? Note = null);
 
 public sealed record StatusRequest(string? Status);
 
@@ -67,10 +68,10 @@ public static class ConversationsApi
             : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
     }
 
-    /// <summary>An admin reply over HTTP: the same path as a reply from the admin socket.</summary>
+    /// <summary>An admin reply (or, with note: true, a private note) over HTTP: the same path as from the admin socket.</summary>
     static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
     {
-        var sent = await conversations.SendAsync(Sender.Admin(admin, http), id, request.ClientMsgId, request.Body, http.RequestAborted);
+        var sent = await conversations.SendAsync(Sender.Admin(admin, http), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
         if (sent.Error is { } error) return ToResult(error);
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));

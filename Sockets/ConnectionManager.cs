@@ -60,8 +60,9 @@ public sealed class ConnectionManager
         }
         var frame = new OutboundFrame(Frames.Of(e), e is MessageStoredEvent m ? m.ReceivedAt : 0);
         var seq = e is MessageStoredEvent stored ? stored.Message.Seq : 0;
-        // A visitor's own typing goes to admins only; everything else goes to both sides.
-        if (e is not TypingEvent { Sender: Sender.VisitorKind } && visitors.TryGetValue(e.ConversationId, out var tabs))
+        // A visitor's own typing and notes go to admins only; everything else goes to both sides.
+        var adminsOnly = e is TypingEvent { Sender: Sender.VisitorKind } or MessageStoredEvent { Message.Sender: Sender.NoteKind };
+        if (!adminsOnly && visitors.TryGetValue(e.ConversationId, out var tabs))
             foreach (var c in tabs) c.Deliver(e.ConversationId, seq, frame);
         foreach (var c in admins) c.Deliver(e.ConversationId, seq, frame);
     }

@@ -35,6 +35,8 @@ public sealed class ClientFrame
     public Guid? ConversationId { get; set; }
     public string? ClientMsgId { get; set; }
     public string? Body { get; set; }
+    /// <summary>send from an admin: true stores a private note (never shown to the visitor).</summary>
+    public bool? Note { get; set; }
     public long? Seq { get; set; }
     public long? Before { get; set; }
     public int? Limit { get; set; }

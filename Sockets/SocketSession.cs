@@ -235,7 +235,7 @@ sealed class SocketSession(
             switch (f.Type)
             {
                 case "send":
-                    var sent = await conversations.SendAsync(s, conversationId!.Value, f.ClientMsgId, f.Body, connection.Receiving.Token);
+                    var sent = await conversations.SendAsync(s, conversationId!.Value, f.ClientMsgId, f.Body, connection.Receiving.Token, f.Note == true);
                     if (sent.Error is { } sendError) Refuse(sendError, f.ClientMsgId);
                     else
                     {

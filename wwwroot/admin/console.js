@@ -3,11 +3,12 @@ import { api, t, loadLocale, translate, errorText, pickLocale, ChatSocket, socke
 import { session } from './session.js';
 import { conversations } from './conversations.js';
 import { team } from './team.js';
+import { canned } from './canned.js';
 
 const $ = (id) => document.getElementById(id);
 const localeKey = 'supportchat:locale';
 
-const views = { conversations, ...team };
+const views = { conversations, ...canned.view, ...team };
 let currentView = 'conversations';
 session.onSignedOut = () => signedOut();
 

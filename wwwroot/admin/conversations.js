@@ -1,10 +1,11 @@
 // The conversation list (filters, unread badges, live updates, infinite scroll) and the open conversation (paging, replies, receipts).
 import { el, t, errorText, formatTime, formatDateTime, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
 import { session } from './session.js';
+import { canned } from './canned.js';
 
 const $ = (id) => document.getElementById(id);
 const list = { items: new Map(), status: '', cursor: null, loading: false, generation: 0 };
-const thread = { id: null, bySeq: new Map(), pending: new Map(), lowest: Infinity, highest: 0, hasMore: false, loading: false, typingTimer: 0, lastTyping: 0 };
+const thread = { mode: 'reply', id: null, bySeq: new Map(), pending: new Map(), lowest: Infinity, highest: 0, hasMore: false, loading: false, typingTimer: 0, lastTyping: 0 };
 
 const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
 const nameOf = (c) => c.visitorName || t('admin.visitor', { id: c.visitorId.slice(0, 6) });
@@ -113,6 +114,7 @@ async function loadOlder() {
 }
 
 function stateOf(m) {
+  if (m.sender === 'note') return m.failed ?? (m.seq ? null : t('admin.state.sending'));
   if (m.sender !== 'admin') return null;
   if (m.failed) return m.failed;
   if (!m.seq) return t('admin.state.sending');
@@ -120,8 +122,11 @@ function stateOf(m) {
 }
 
 function render(m) {
-  const who = m.sender === 'admin' ? m.senderName ?? session.me?.displayName ?? '' : nameOf(list.items.get(thread.id));
+  const byAdmin = m.sender === 'admin' || m.sender === 'note';
+  const who = byAdmin ? m.senderName ?? session.me?.displayName ?? '' : nameOf(list.items.get(thread.id));
   m.li = messageItem(m, who, stateOf(m), m.li);
+  // A note says so in words, not by its colour alone.
+  if (m.sender === 'note') m.li.prepend(el('p', { class: 'note-label', text: t('admin.note.label', { name: who }) }));
   return m.li;
 }
 
@@ -169,7 +174,7 @@ function onFrame(f) {
       }
       if (isOpen) {
         const box = $('messages');
-        const stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80 || f.sender === 'admin';
+        const stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80 || f.sender !== 'visitor';
         addMessage(f);
         if (stick) box.scrollTop = box.scrollHeight;
         if (f.sender === 'visitor') { $('typing').textContent = ''; markRead(); }
@@ -230,25 +235,39 @@ $('status-toggle').addEventListener('click', async () => {
   }
 });
 
-// ---- Writing
+// ---- Writing: a reply to the visitor, or a private note only admins see
+function setMode(mode) {
+  thread.mode = mode;
+  for (const b of document.querySelectorAll('.reply-mode button')) b.setAttribute('aria-pressed', String(b.dataset.mode === mode));
+  $('reply').classList.toggle('note-mode', mode === 'note');
+  $('reply-text').placeholder = t(mode === 'note' ? 'admin.thread.noteHint' : 'admin.thread.replyHint');
+  $('reply-send').textContent = t(mode === 'note' ? 'admin.thread.sendNote' : 'admin.thread.send');
+}
+for (const b of document.querySelectorAll('.reply-mode button')) b.addEventListener('click', () => { setMode(b.dataset.mode); $('reply-text').focus(); });
+
 $('reply').addEventListener('submit', (e) => {
   e.preventDefault();
   const body = $('reply-text').value.trim();
   if (!body || !thread.id) return;
-  const m = { sender: 'admin', senderName: session.me.displayName, body, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString() };
+  const note = thread.mode === 'note';
+  const m = { sender: note ? 'note' : 'admin', senderName: session.me.displayName, body, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString() };
   thread.pending.set(m.clientMsgId, m);
   $('messages').append(render(m));
   $('messages').scrollTop = $('messages').scrollHeight;
   $('reply-text').value = '';
   $('thread-error').textContent = '';
-  session.socket.send({ type: 'send', conversationId: thread.id, clientMsgId: m.clientMsgId, body });
+  canned.close();
+  session.socket.send({ type: 'send', conversationId: thread.id, clientMsgId: m.clientMsgId, body, note: note || undefined });
 });
 
 $('reply-text').addEventListener('keydown', (e) => {
+  if (canned.onKey(e)) return;
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('reply').requestSubmit(); }
 });
 $('reply-text').addEventListener('input', () => {
-  if (thread.id && session.socket?.open && Date.now() - thread.lastTyping > 2000) {
+  canned.suggest();
+  // Writing a note is not "typing" for the visitor to see.
+  if (thread.mode === 'reply' && thread.id && session.socket?.open && Date.now() - thread.lastTyping > 2000) {
     thread.lastTyping = Date.now();
     session.socket.send({ type: 'typing', conversationId: thread.id });
   }
@@ -278,6 +297,7 @@ export const conversations = {
     if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: thread.highest });
   },
   relabel() {
+    setMode(thread.mode);
     for (const c of list.items.values()) renderItem(c);
     const c = list.items.get(thread.id);
     if (c) { renderDetails(c); for (const m of thread.bySeq.values()) render(m); }

@@ -88,6 +88,8 @@ function renderMessage(m) {
 
 /** Adds a message where its seq belongs; a seq already shown is ignored (replays, other tabs, ack and echo). */
 function addMessage(m) {
+  // Only the visitor's and the admins' messages are for the visitor: anything else (a private note) is never shown.
+  if (m.sender !== 'visitor' && m.sender !== 'admin') return false;
   if (bySeq.has(m.seq)) return false;
   const mine = m.clientMsgId && pending.get(m.clientMsgId);
   if (mine) { pending.delete(m.clientMsgId); Object.assign(mine, m, { failed: null }); m = mine; }

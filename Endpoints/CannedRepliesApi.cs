@@ -1,0 +1,99 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using SupportChat.Conversations;
+using SupportChat.Data;
+using SupportChat.Setup;
+
+namespace SupportChat.Endpoints;
+
+public sealed record CannedReplyRequest(string? Shortcut, string? Title, string? Body);
+
+/// <summary>Canned replies: snippets every admin shares, inserted in the reply box with /shortcut. Every change is audited.</summary>
+public static partial class CannedRepliesApi
+{
+    public const int MaxBodyChars = 4000;
+    public const int MaxTitleChars = 100;
+
+    public static RouteGroupBuilder MapCannedReplies(this WebApplication app)
+    {
+        var group = app.MapGroup("/api/admin/canned-replies").WithTags("Canned replies").RequireAdmin().RequireRateLimiting(Security.AdminLimit);
+        group.MapGet("/", ListAsync);
+        group.MapPost("/", AddAsync);
+        group.MapPut("/{id:long}", UpdateAsync);
+        group.MapDelete("/{id:long}", DeleteAsync);
+        return group;
+    }
+
+    [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
+    private static partial Regex ShortcutPattern();
+
+    static async Task<IResult> ListAsync(NpgsqlDataSource db) => TypedResults.Ok(await CannedReplyStore.ListAsync(db));
+
+    static async Task<IResult> AddAsync(CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    {
+        var valid = Validate(request);
+        if (valid.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
+        var (shortcut, title, body) = (valid.Value!.Shortcut!, valid.Value.Title!, valid.Value.Body!);
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        try
+        {
+            var added = await CannedReplyStore.AddAsync(c, tx, shortcut, title, body, admin.AdminId);
+            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.created", admin.AdminId, "canned_reply", added.Id.ToString(),
+                new { shortcut }));
+            await tx.CommitAsync();
+            return TypedResults.Created($"/api/admin/canned-replies/{added.Id}", added);
+        }
+        catch (PostgresException ex) when (ex.SqlState == CannedReplyStore.DuplicateShortcut)
+        {
+            return Duplicate(shortcut);
+        }
+    }
+
+    static async Task<IResult> UpdateAsync(long id, CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    {
+        var valid = Validate(request);
+        if (valid.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
+        var (shortcut, title, body) = (valid.Value!.Shortcut!, valid.Value.Title!, valid.Value.Body!);
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        try
+        {
+            var updated = await CannedReplyStore.UpdateAsync(c, tx, id, shortcut, title, body);
+            if (updated is null) return ApiError.NotFound("No such canned reply.");
+            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.updated", admin.AdminId, "canned_reply", id.ToString(),
+                new { shortcut }));
+            await tx.CommitAsync();
+            return TypedResults.Ok(updated);
+        }
+        catch (PostgresException ex) when (ex.SqlState == CannedReplyStore.DuplicateShortcut)
+        {
+            return Duplicate(shortcut);
+        }
+    }
+
+    static async Task<IResult> DeleteAsync(long id, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        var shortcut = await CannedReplyStore.DeleteAsync(c, tx, id);
+        if (shortcut is null) return ApiError.NotFound("No such canned reply.");
+        await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.deleted", admin.AdminId, "canned_reply", id.ToString(), new { shortcut }));
+        await tx.CommitAsync();
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The cleaned shortcut (lower case), title and body, or what is wrong with them.</summary>
+    static Outcome<CannedReplyRequest> Validate(CannedReplyRequest? r)
+    {
+        var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
+        var title = r?.Title?.Trim() ?? "";
+        var body = r?.Body is null ? "" : MessageText.Normalize(r.Body);
+        if (!ShortcutPattern().IsMatch(shortcut)) return new ApiError("bad_request", "shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
+        if (title.Length > MaxTitleChars) return new ApiError("bad_request", $"title is at most {MaxTitleChars} characters.");
+        if (body.Length == 0 || MessageText.Length(body) > MaxBodyChars) return new ApiError("bad_request", $"body is 1 to {MaxBodyChars} characters.");
+        return new CannedReplyRequest(shortcut, title, body);
+    }
+
+    static IResult Duplicate(string shortcut) => ApiError.Conflict($"Another canned reply has the shortcut '{shortcut}'.");
+}
