@@ -12,7 +12,7 @@ public sealed class BrowserHost : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
     /// <summary>A guard for every wait: a broken page fails the test instead of hanging it. Never a measure of speed.</summary>
-    public const float Guard = 20_000;
+    public const float Guard = 45_000; // a guard against hangs, generous for a loaded 2-core machine
 
     readonly TestDatabase db = new();
     IPlaywright playwright = null!;

@@ -33,7 +33,11 @@ public sealed class RealtimeBackpressureTests(TestDatabase db) : IClassFixture<T
             while (true)
             {
                 var frame = await reader.ReceiveAsync();
-                if (frame.GetProperty("type").GetString() == "message") await seen.Writer.WriteAsync(frame.GetProperty("seq").GetInt64());
+                var type = frame.GetProperty("type").GetString();
+                // The first messages may come in the connect-time history page rather than as live frames.
+                if (type == "message") await seen.Writer.WriteAsync(frame.GetProperty("seq").GetInt64());
+                else if (type == "history")
+                    foreach (var m in frame.GetProperty("messages").EnumerateArray()) await seen.Writer.WriteAsync(m.GetProperty("seq").GetInt64());
             }
         });
         var sent = 0L;
@@ -60,7 +64,9 @@ public sealed class RealtimeBackpressureTests(TestDatabase db) : IClassFixture<T
                     Assert.Equal((WebSocketCloseStatus)4001, close);
                     break;
                 }
-                if (frame.Value.GetProperty("type").GetString() == "message") got.Add(frame.Value.GetProperty("seq").GetInt64());
+                var type = frame.Value.GetProperty("type").GetString();
+                if (type == "message") got.Add(frame.Value.GetProperty("seq").GetInt64());
+                else if (type == "history") got.AddRange(frame.Value.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
             }
         }
         catch (WebSocketException) { }
