@@ -57,6 +57,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapAudit();
     app.MapVisitorApi();
     app.MapConversationsApi();
+    app.MapSearchApi();
     app.MapRealtime();
     app.MapTelegram();
     app.Run();
