@@ -20,28 +20,48 @@ public static class SearchStore
     // ts_headline's parser drops anything shaped like an HTML tag; < and > stand in as private-use characters meanwhile.
     const string Lt = "\uE002", Gt = "\uE003";
 
+    /// <summary>How many of the newest message ids are walked in id order before the GIN index is asked instead.</summary>
+    public const int RecentWindow = 10_000;
+
+    const string Searchable = "m.body_tsv @@ websearch_to_tsquery('simple', @q) AND m.deleted_at IS NULL AND m.sender_kind <> 'note'";
+
     /// <summary>
     /// Messages matching q (websearch_to_tsquery syntax, 'simple' configuration), newest first, ids below beforeId.
     /// Deleted messages and private notes are never returned. Snippets are made only for the page's rows.
     /// </summary>
-    public static async Task<IReadOnlyList<MessageHit>> MessagesAsync(NpgsqlDataSource db, string q, long? beforeId, int limit)
+    /// <remarks>
+    /// Two bounded steps rather than one plan: the planner cannot tell a rare word from a common one it has no statistics
+    /// for, and guesses wrong either way (walking every message for a rare word, or collecting every match of a common
+    /// one). So: walk the newest RecentWindow ids below the cursor (enough for any common word); when that does not fill
+    /// the page the word is rare, and its older matches come from the GIN index (few by then).
+    /// </remarks>
+    public static async Task<IReadOnlyList<MessageHit>> MessagesAsync(
+        NpgsqlDataSource db, string q, long? beforeId, int limit, int recentWindow = RecentWindow)
     {
         await using var c = await db.OpenConnectionAsync();
+        var upper = beforeId ?? await c.ExecuteScalarAsync<long>("SELECT COALESCE(max(id), 0) + 1 FROM messages");
+        var floor = upper - recentWindow;
+        var ids = (await c.QueryAsync<long>($"""
+            SELECT m.id FROM messages m
+            WHERE {Searchable} AND m.id < @upper AND m.id >= @floor
+            ORDER BY m.id DESC LIMIT @limit
+            """, new { q, upper, floor, limit })).AsList();
+        if (ids.Count < limit && floor > 1)
+            // MATERIALIZED: without the LIMIT beside it the planner takes the index for what it is, a list of matches.
+            ids.AddRange(await c.QueryAsync<long>($"""
+                WITH older AS MATERIALIZED (SELECT m.id FROM messages m WHERE {Searchable} AND m.id < @floor)
+                SELECT id FROM older ORDER BY id DESC LIMIT @take
+                """, new { q, floor, take = limit - ids.Count }));
+        if (ids.Count == 0) return [];
         return (await c.QueryAsync<MessageHit>("""
-            WITH query AS (SELECT websearch_to_tsquery('simple', @q) AS tsq),
-            page AS (
-                SELECT m.id, m.conversation_id, m.seq, m.sender_kind, m.created_at, m.body
-                FROM messages m, query
-                WHERE m.body_tsv @@ query.tsq AND m.deleted_at IS NULL AND m.sender_kind <> 'note'
-                  AND (@beforeId::bigint IS NULL OR m.id < @beforeId)
-                ORDER BY m.id DESC LIMIT @limit)
-            SELECT p.id AS message_id, p.conversation_id, p.seq, p.sender_kind AS sender, p.created_at, v.name AS visitor_name,
-                   ts_headline('simple', translate(translate(p.body, @reserved, ''), '<>', @angles), query.tsq, @options) AS snippet
-            FROM page p CROSS JOIN query
-            JOIN conversations c ON c.id = p.conversation_id
+            SELECT m.id AS message_id, m.conversation_id, m.seq, m.sender_kind AS sender, m.created_at, v.name AS visitor_name,
+                   ts_headline('simple', translate(translate(m.body, @reserved, ''), '<>', @angles), websearch_to_tsquery('simple', @q), @options) AS snippet
+            FROM messages m
+            JOIN conversations c ON c.id = m.conversation_id
             JOIN visitors v ON v.id = c.visitor_id
-            ORDER BY p.id DESC
-            """, new { q, beforeId, limit, reserved = MarkStart + MarkStop + Lt + Gt, angles = Lt + Gt, options = HeadlineOptions }))
+            WHERE m.id = ANY(@ids)
+            ORDER BY m.id DESC
+            """, new { q, ids, reserved = MarkStart + MarkStop + Lt + Gt, angles = Lt + Gt, options = HeadlineOptions }))
             .Select(h => h with { Snippet = h.Snippet.Replace(Lt, "<").Replace(Gt, ">") }).ToList();
     }
 

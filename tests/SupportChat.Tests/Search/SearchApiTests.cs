@@ -104,6 +104,27 @@ public sealed class SearchApiTests(TestDatabase db) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task Past_the_recent_window_older_matches_come_from_the_index_in_the_same_order()
+    {
+        var bodies = Enumerable.Range(0, 30).Select(i => (i % 7 == 0 ? "note" : "visitor", i % 3 == 0 ? $"windowword {i}" : $"filler {i}")).ToArray();
+        var (_, ids) = await SearchSeed.ConversationAsync(db.ConnectionString, null, null, bodies);
+        var expected = ids.Select((id, i) => (id, i)).Where(x => x.i % 3 == 0 && x.i % 7 != 0).Select(x => x.id).Reverse().ToList();
+
+        var source = app.Get<NpgsqlDataSource>();
+        var seen = new List<long>();
+        long? before = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            // A window of 4 ids: each page is partly walked, partly from the GIN index.
+            var page = await SupportChat.Data.SearchStore.MessagesAsync(source, "windowword", before, 3, recentWindow: 4);
+            seen.AddRange(page.Select(h => h.MessageId));
+            if (page.Count < 3) break;
+            before = page[^1].MessageId;
+        }
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
     public async Task Deleted_messages_and_private_notes_are_never_found()
     {
         var (_, ids) = await SearchSeed.ConversationAsync(db.ConnectionString, null, null,
