@@ -65,20 +65,22 @@ public static class SearchStore
             .Select(h => h with { Snippet = h.Snippet.Replace(Lt, "<").Replace(Gt, ">") }).ToList();
     }
 
-    /// <summary>Visitors whose name or e-mail contains text (case-insensitive; trigram indexes), most recently active first.</summary>
+    /// <summary>Visitors whose name or e-mail contains text (case-insensitive; trigram indexes), most recently seen first.</summary>
     public static async Task<IReadOnlyList<VisitorHit>> VisitorsAsync(NpgsqlDataSource db, string text, int limit)
     {
         var pattern = "%" + text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
         await using var c = await db.OpenConnectionAsync();
         return (await c.QueryAsync<VisitorHit>("""
             SELECT lc.id AS conversation_id, lc.last_activity_at, v.name AS visitor_name, v.email AS visitor_email
-            FROM visitors v
+            FROM (
+                SELECT id, name, email, last_seen_at FROM visitors
+                WHERE name ILIKE @pattern OR email ILIKE @pattern
+                ORDER BY last_seen_at DESC, id DESC LIMIT @limit
+            ) v
             CROSS JOIN LATERAL (
                 SELECT c.id, c.last_activity_at FROM conversations c WHERE c.visitor_id = v.id ORDER BY c.last_activity_at DESC LIMIT 1
             ) lc
-            WHERE v.name ILIKE @pattern OR v.email ILIKE @pattern
-            ORDER BY lc.last_activity_at DESC, lc.id DESC
-            LIMIT @limit
+            ORDER BY v.last_seen_at DESC, v.id DESC
             """, new { pattern, limit })).AsList();
     }
 }
