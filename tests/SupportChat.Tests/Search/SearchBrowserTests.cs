@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using SupportChat.Tests.Browser;
 using static Microsoft.Playwright.Assertions;
@@ -25,6 +26,9 @@ public sealed class SearchBrowserTests(BrowserHost b) : IClassFixture<BrowserHos
         await Expect(result.Locator(".snippet mark")).ToHaveTextAsync("gecikmeli");
         await Expect(result.Locator(".snippet b")).ToHaveCountAsync(0);
         await Expect(admin.Locator("#search-status")).ToHaveTextAsync("1 results shown");
+        var axe = await admin.RunAxe();
+        var bad = axe.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact})").ToList();
+        Assert.True(bad.Count == 0, string.Join("; ", bad));
 
         await result.ClickAsync();
         await Expect(admin.Locator("#thread-title")).ToHaveTextAsync("Ayşe Yılmaz");
