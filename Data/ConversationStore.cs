@@ -134,12 +134,16 @@ public static class ConversationStore
         return await c.ExecuteScalarAsync<long>("SELECT version FROM conversation_list_version WHERE id = 1");
     }
 
+    /// <summary>One conversation as the list shows it (a search result opens conversations that are not on the list's pages).</summary>
+    public static async Task<ConversationSummary?> SummaryAsync(NpgsqlDataSource db, Guid conversationId) =>
+        (await ListAsync(db, null, null, null, 1, conversationId)).SingleOrDefault();
+
     /// <summary>
     /// The admin's conversation list, newest activity first, keyset-paged on (last_activity_at, id):
     /// pass the last row's values to get the next page.
     /// </summary>
     public static async Task<IReadOnlyList<ConversationSummary>> ListAsync(
-        NpgsqlDataSource db, string? status, DateTime? afterActivity, Guid? afterId, int limit)
+        NpgsqlDataSource db, string? status, DateTime? afterActivity, Guid? afterId, int limit, Guid? conversationId = null)
     {
         await using var c = await db.OpenConnectionAsync();
         return (await c.QueryAsync<ConversationSummary>("""
@@ -155,10 +159,10 @@ public static class ConversationStore
                 SELECT left(m.body, 140) AS preview, m.sender_kind, m.created_at FROM messages m
                 WHERE m.conversation_id = c.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT 1
             ) lm ON true
-            WHERE (@status::text IS NULL OR c.status = @status)
+            WHERE (@status::text IS NULL OR c.status = @status) AND (@conversationId::uuid IS NULL OR c.id = @conversationId)
               AND (@afterActivity::timestamptz IS NULL OR (c.last_activity_at, c.id) < (@afterActivity, @afterId))
             ORDER BY c.last_activity_at DESC, c.id DESC
             LIMIT @limit
-            """, new { status, afterActivity, afterId, limit })).AsList();
+            """, new { status, afterActivity, afterId, limit, conversationId })).AsList();
     }
 }

@@ -32,6 +32,7 @@ public static class ConversationsApi
     {
         var group = app.MapGroup("/api/admin/conversations").WithTags("Conversations").RequireAdmin().RequireRateLimiting(Security.AdminLimit);
         group.MapGet("/", ListAsync);
+        group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/messages", MessagesAsync);
         group.MapPost("/{id:guid}/messages", ReplyAsync);
         group.MapPost("/{id:guid}/status", SetStatusAsync);
@@ -53,12 +54,22 @@ public static class ConversationsApi
         // The first page is what every console asks for on every change; later pages are rarer and come from the database.
         var rows = after is null ? await cache.FirstPageAsync(status, take) : await ConversationStore.ListAsync(db, status, after?.At, after?.Id, take);
         var online = await sockets.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
-        var items = rows.Select(r => new ConversationListItem(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq, r.VisitorReadSeq,
-            r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online.Contains(r.Id),
-            r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt)).ToList();
+        var items = rows.Select(r => Item(r, online.Contains(r.Id))).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));
     }
+
+    /// <summary>One conversation as the list shows it.</summary>
+    static async Task<IResult> GetAsync(NpgsqlDataSource db, ConnectionManager sockets, Guid id)
+    {
+        if (await ConversationStore.SummaryAsync(db, id) is not { } row) return ApiError.NotFound("No such conversation.");
+        var online = await sockets.OnlineVisitorsAsync([row.Id]);
+        return TypedResults.Ok(Item(row, online.Contains(row.Id)));
+    }
+
+    static ConversationListItem Item(ConversationSummary r, bool online) => new(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq,
+        r.VisitorReadSeq, r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online,
+        r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt);
 
     static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
     {

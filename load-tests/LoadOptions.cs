@@ -11,13 +11,16 @@ public sealed class LoadOptions
     public double DurationSeconds { get; set; } = 10;
     public int Visitors { get; set; } = 100;
     public int Admins { get; set; } = 2;
-    /// <summary>chat: visitor messages per second in total; api: requests per second; soak: as chat.</summary>
+    /// <summary>chat: visitor messages per second in total; api and search: requests per second; soak: as chat.</summary>
     public double Rate { get; set; } = 50;
     /// <summary>chat: admin replies per second in total.</summary>
     public double AdminRate { get; set; } = 5;
     /// <summary>connect: visitors that connect (session + socket + history) within ConnectSeconds.</summary>
     public int ConnectCount { get; set; } = 200;
     public double ConnectSeconds { get; set; } = 5;
+    /// <summary>search: the generated data set (made once in the service's database, skipped when already there).</summary>
+    public long SearchMessages { get; set; } = 1_000_000;
+    public int SearchConversations { get; set; } = 20_000;
     /// <summary>PostgreSQL connection string of the service's database: the run creates its admin sessions there.</summary>
     public string? Database { get; set; }
     /// <summary>The service's process id, to report its CPU and memory beside the latencies.</summary>
@@ -47,6 +50,8 @@ public sealed class LoadOptions
                 case "--admin-rate": o.AdminRate = Number(); break;
                 case "--connect-count": o.ConnectCount = (int)Number(); break;
                 case "--connect-seconds": o.ConnectSeconds = Number(); break;
+                case "--search-messages": o.SearchMessages = (long)Number(); break;
+                case "--search-conversations": o.SearchConversations = (int)Number(); break;
                 case "--database": o.Database = Next(); break;
                 case "--server-pid": o.ServerPid = (int)Number(); break;
                 case "--report-dir": o.ReportDirectory = Next(); break;
@@ -60,8 +65,9 @@ public sealed class LoadOptions
             }
         }
         if (!o.Url.IsLoopback) throw new ArgumentException("--url must be a loopback address: load runs only target this machine");
-        if (o.Scenario is not ("chat" or "api" or "connect" or "soak")) throw new ArgumentException("--scenario is chat, api, connect or soak");
+        if (o.Scenario is not ("chat" or "api" or "connect" or "soak" or "search")) throw new ArgumentException("--scenario is chat, api, connect, soak or search");
         if (o.Rate <= 0 || o.DurationSeconds <= 0 || o.Visitors < 1) throw new ArgumentException("--rate, --duration and --visitors must be positive");
+        if (o.SearchMessages < 1 || o.SearchConversations < 1) throw new ArgumentException("--search-messages and --search-conversations must be positive");
         return o;
     }
 }

@@ -15,6 +15,7 @@ public static class LoadRun
         {
             "api" => Scenarios.ApiAsync(o, rec, values, stop.Token),
             "connect" => Scenarios.ConnectAsync(o, rec, values, stop.Token),
+            "search" => Scenarios.SearchAsync(o, rec, values, stop.Token),
             _ => Scenarios.ChatAsync(o, rec, values, stop.Token), // chat, soak
         });
         await stopSampling.CancelAsync();

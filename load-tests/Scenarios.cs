@@ -7,7 +7,7 @@ using System.Text.RegularExpressions;
 namespace SupportChat.LoadTests;
 
 /// <summary>The scenarios. Each records latencies in the recorder and may add single values (seconds, rates) to values.</summary>
-public static class Scenarios
+public static partial class Scenarios
 {
     /// <summary>
     /// chat (and soak): visitors connected, each sending on a fixed schedule, admins connected to every conversation and

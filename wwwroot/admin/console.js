@@ -2,6 +2,7 @@
 import { api, t, loadLocale, translate, errorText, pickLocale, ChatSocket, socketUrl, locale } from '../js/common.js';
 import { session } from './session.js';
 import { conversations } from './conversations.js';
+import './search.js';
 import { team } from './team.js';
 import { canned } from './canned.js';
 

@@ -62,7 +62,7 @@ function moveToTop(c) {
 }
 
 // ---- The open conversation
-async function openThread(id) {
+async function openThread(id, seq) {
   const c = list.items.get(id);
   if (!c) return;
   Object.assign(thread, { id, lowest: Infinity, highest: 0, hasMore: false, loading: false });
@@ -77,7 +77,36 @@ async function openThread(id) {
   renderDetails(c);
   await loadOlder();
   markRead();
-  $('reply-text').focus();
+  if (seq) await showMessage(id, seq); else $('reply-text').focus();
+}
+
+/** Loads older pages until the message with this seq is there (or the conversation has no more), then scrolls to it and marks it. */
+async function showMessage(id, seq) {
+  while (thread.id === id && !thread.bySeq.has(seq) && thread.hasMore) {
+    const lowest = thread.lowest;
+    await loadOlder();
+    if (thread.lowest === lowest) break;
+  }
+  const li = thread.id === id ? thread.bySeq.get(seq)?.li : null;
+  if (!li) return;
+  for (const old of $('messages').querySelectorAll('.found')) old.classList.remove('found');
+  li.classList.add('found');
+  li.tabIndex = -1;
+  li.scrollIntoView({ block: 'center' });
+  li.focus({ preventScroll: true });
+}
+
+/** Opens a conversation at a message (a search result): fetched first when it is not on the list's loaded pages. */
+async function openAt(id, seq) {
+  if (!list.items.has(id)) {
+    try {
+      list.items.set(id, await session.call(`/api/admin/conversations/${id}`));
+    } catch (e) {
+      $('thread-error').textContent = errorText(e);
+      return;
+    }
+  }
+  await openThread(id, seq);
 }
 
 function renderDetails(c) {
@@ -290,6 +319,7 @@ document.addEventListener('visibilitychange', markRead);
 
 export const conversations = {
   show: () => loadPage(true),
+  openAt,
   onFrame,
   /** After a reconnect: the list again, and the open conversation's missed messages without gap or duplicate. */
   onReconnect() {

@@ -94,6 +94,7 @@ public sealed class MigrationTests
         ["SupportChat.Sql.0004_admin_security.sql"] = "f1f75954956158fc7eb0916c1028803b204b523d9db6240d3c79da2a11f3dcc4",
         ["SupportChat.Sql.0005_conversation_list_version.sql"] = "04052bb5aaf3d3caca0fb58fbcd52aca12f9952e9b2862ea510adb67e7cdbced",
         ["SupportChat.Sql.0006_telegram.sql"] = "f92bf5dc303193de542c3109ca36e6138ddba76bcfaa97d2d7bad293fd25c2f8",
+        ["SupportChat.Sql.0007_search.sql"] = "5ab58be30dbfabf47ee3fa4fd15d1f828de5e1c7b8ac765aab55172e917186dd",
         ["SupportChat.Sql.0008_canned_replies.sql"] = "c5297eff54b5700a5b00bde35fe59be3d4b320966398738138332a85eee32770",
     };
 

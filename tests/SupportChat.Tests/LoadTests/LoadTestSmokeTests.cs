@@ -84,6 +84,30 @@ public sealed class LoadTestSmokeTests(TestDatabase db) : IClassFixture<TestData
     }
 
     [Fact]
+    public async Task A_short_search_run_generates_a_small_data_set_once_and_searches_it()
+    {
+        string[] search = ["--scenario", "search", "--search-messages", "2000", "--search-conversations", "40", "--warmup", "0.2", "--duration", "1", "--rate", "20"];
+        var (exitCode, output, report) = await RunAsync([.. search, "--threshold", "api_search.p95=60000"]);
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("PASS api_search.p95", output);
+        Assert.Equal(20, Metric(report, "api_search").GetProperty("count").GetInt64());
+        Assert.Equal(0, Metric(report, "api_search").GetProperty("errors").GetInt64());
+        Assert.Equal(2000, report.GetProperty("values").GetProperty("search.generated_messages").GetDouble());
+
+        // The second run finds the data set there and does not make it again.
+        var (again, againOutput, _) = await RunAsync(search);
+        Assert.True(again == 0, againOutput);
+        await using var c = new Npgsql.NpgsqlConnection(db.ConnectionString);
+        await c.OpenAsync();
+        // Other runs of this class share the database: count the generated conversations' messages only.
+        await using var count = new Npgsql.NpgsqlCommand("""
+            SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN visitors v ON v.id = c.visitor_id
+            WHERE v.user_agent = 'supportchat-load-search'
+            """, c);
+        Assert.Equal(2000L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public void Only_loopback_targets_are_accepted() =>
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--url", "http://192.0.2.1:8080"]));
 }

@@ -1,0 +1,86 @@
+using Dapper;
+using Npgsql;
+
+namespace SupportChat.Data;
+
+/// <summary>A message that matched a search; Snippet marks each match between SearchStore.MarkStart and MarkStop.</summary>
+public sealed record MessageHit(long MessageId, Guid ConversationId, long Seq, string Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
+
+/// <summary>A visitor whose name or e-mail contains the search text, with their latest conversation.</summary>
+public sealed record VisitorHit(Guid ConversationId, DateTime LastActivityAt, string? VisitorName, string? VisitorEmail);
+
+/// <summary>Admin search: full text over messages (newest first, keyset on id) and substrings of visitor names and e-mails.</summary>
+public static class SearchStore
+{
+    /// <summary>Private-use characters: they never occur in what people type (they are removed from bodies before marking).</summary>
+    public const string MarkStart = "\uE000", MarkStop = "\uE001";
+
+    static readonly string HeadlineOptions = $"StartSel={MarkStart}, StopSel={MarkStop}, MaxWords=30, MinWords=12, ShortWord=1";
+
+    // ts_headline's parser drops anything shaped like an HTML tag; < and > stand in as private-use characters meanwhile.
+    const string Lt = "\uE002", Gt = "\uE003";
+
+    /// <summary>How many of the newest message ids are walked in id order before the GIN index is asked instead.</summary>
+    public const int RecentWindow = 10_000;
+
+    const string Searchable = "m.body_tsv @@ websearch_to_tsquery('simple', @q) AND m.deleted_at IS NULL AND m.sender_kind <> 'note'";
+
+    /// <summary>
+    /// Messages matching q (websearch_to_tsquery syntax, 'simple' configuration), newest first, ids below beforeId.
+    /// Deleted messages and private notes are never returned. Snippets are made only for the page's rows.
+    /// </summary>
+    /// <remarks>
+    /// Two bounded steps rather than one plan: the planner cannot tell a rare word from a common one it has no statistics
+    /// for, and guesses wrong either way (walking every message for a rare word, or collecting every match of a common
+    /// one). So: walk the newest RecentWindow ids below the cursor (enough for any common word); when that does not fill
+    /// the page the word is rare, and its older matches come from the GIN index (few by then).
+    /// </remarks>
+    public static async Task<IReadOnlyList<MessageHit>> MessagesAsync(
+        NpgsqlDataSource db, string q, long? beforeId, int limit, int recentWindow = RecentWindow)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        var upper = beforeId ?? await c.ExecuteScalarAsync<long>("SELECT COALESCE(max(id), 0) + 1 FROM messages");
+        var floor = upper - recentWindow;
+        var ids = (await c.QueryAsync<long>($"""
+            SELECT m.id FROM messages m
+            WHERE {Searchable} AND m.id < @upper AND m.id >= @floor
+            ORDER BY m.id DESC LIMIT @limit
+            """, new { q, upper, floor, limit })).AsList();
+        if (ids.Count < limit && floor > 1)
+            // MATERIALIZED: without the LIMIT beside it the planner takes the index for what it is, a list of matches.
+            ids.AddRange(await c.QueryAsync<long>($"""
+                WITH older AS MATERIALIZED (SELECT m.id FROM messages m WHERE {Searchable} AND m.id < @floor)
+                SELECT id FROM older ORDER BY id DESC LIMIT @take
+                """, new { q, floor, take = limit - ids.Count }));
+        if (ids.Count == 0) return [];
+        return (await c.QueryAsync<MessageHit>("""
+            SELECT m.id AS message_id, m.conversation_id, m.seq, m.sender_kind AS sender, m.created_at, v.name AS visitor_name,
+                   ts_headline('simple', translate(translate(m.body, @reserved, ''), '<>', @angles), websearch_to_tsquery('simple', @q), @options) AS snippet
+            FROM messages m
+            JOIN conversations c ON c.id = m.conversation_id
+            JOIN visitors v ON v.id = c.visitor_id
+            WHERE m.id = ANY(@ids)
+            ORDER BY m.id DESC
+            """, new { q, ids, reserved = MarkStart + MarkStop + Lt + Gt, angles = Lt + Gt, options = HeadlineOptions }))
+            .Select(h => h with { Snippet = h.Snippet.Replace(Lt, "<").Replace(Gt, ">") }).ToList();
+    }
+
+    /// <summary>Visitors whose name or e-mail contains text (case-insensitive; trigram indexes), most recently seen first.</summary>
+    public static async Task<IReadOnlyList<VisitorHit>> VisitorsAsync(NpgsqlDataSource db, string text, int limit)
+    {
+        var pattern = "%" + text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
+        await using var c = await db.OpenConnectionAsync();
+        return (await c.QueryAsync<VisitorHit>("""
+            SELECT lc.id AS conversation_id, lc.last_activity_at, v.name AS visitor_name, v.email AS visitor_email
+            FROM (
+                SELECT id, name, email, last_seen_at FROM visitors
+                WHERE name ILIKE @pattern OR email ILIKE @pattern
+                ORDER BY last_seen_at DESC, id DESC LIMIT @limit
+            ) v
+            CROSS JOIN LATERAL (
+                SELECT c.id, c.last_activity_at FROM conversations c WHERE c.visitor_id = v.id ORDER BY c.last_activity_at DESC LIMIT 1
+            ) lc
+            ORDER BY v.last_seen_at DESC, v.id DESC
+            """, new { pattern, limit })).AsList();
+    }
+}
