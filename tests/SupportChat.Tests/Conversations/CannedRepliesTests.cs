@@ -8,18 +8,9 @@ using SupportChat.Tests.Realtime;
 
 namespace SupportChat.Tests.Conversations;
 
-public sealed class CannedRepliesTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class CannedRepliesTests(TestDatabase database) : RealtimeTest(database)
 {
     const string Url = "/api/admin/canned-replies";
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        host = new RealtimeHost(db.ConnectionString);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await host.DisposeAsync();
 
     async Task<long> CountAsync(string sql)
     {

@@ -7,18 +7,8 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.Realtime;
 
-public sealed class ConversationStatusTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class ConversationStatusTests(TestDatabase database) : RealtimeTest(database)
 {
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        host = new RealtimeHost(db.ConnectionString);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await host.DisposeAsync();
-
     async Task<string> StatusInDbAsync(Guid id)
     {
         await using var c = new NpgsqlConnection(db.ConnectionString);

@@ -8,18 +8,8 @@ using SupportChat.Tests.Infrastructure;
 namespace SupportChat.Tests.Realtime;
 
 /// <summary>Private notes: admins see them live and in history; the visitor never does, over any path.</summary>
-public sealed class NotesTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class NotesTests(TestDatabase database) : RealtimeTest(database)
 {
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        host = new RealtimeHost(db.ConnectionString);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await host.DisposeAsync();
-
     static async Task<long> AdminSendAsync(TestSocket admin, Guid conversationId, string clientMsgId, string body, bool note = false)
     {
         await admin.SendAsync(new { type = "send", conversationId, clientMsgId, body, note });

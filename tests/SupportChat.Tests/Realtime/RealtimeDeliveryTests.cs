@@ -6,18 +6,8 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.Realtime;
 
-public sealed class RealtimeDeliveryTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class RealtimeDeliveryTests(TestDatabase database) : RealtimeTest(database)
 {
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        host = new RealtimeHost(db.ConnectionString);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await host.DisposeAsync();
-
     [Fact]
     public async Task A_visitor_message_reaches_the_admin_and_every_tab_and_an_admin_reply_reaches_every_tab()
     {

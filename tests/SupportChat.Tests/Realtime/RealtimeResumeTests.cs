@@ -3,18 +3,8 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.Realtime;
 
-public sealed class RealtimeResumeTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class RealtimeResumeTests(TestDatabase database) : RealtimeTest(database)
 {
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        host = new RealtimeHost(db.ConnectionString);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await host.DisposeAsync();
-
     static async Task<long> AdminSendAsync(TestSocket admin, Guid conversationId, string clientMsgId, string body)
     {
         await admin.SendAsync(new { type = "send", conversationId, clientMsgId, body });
