@@ -4,26 +4,8 @@ using SupportChat.Tests.Realtime;
 namespace SupportChat.Tests.Scaleout;
 
 /// <summary>A note written on one instance reaches admins on the other through Redis, and still never the visitor.</summary>
-public sealed class NotesAcrossInstancesTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class NotesAcrossInstancesTests(TestDatabase database) : TwoInstancesTest(database)
 {
-    PrivateRedis redis = null!;
-    RealtimeHost a = null!;
-    RealtimeHost b = null!;
-
-    public async Task InitializeAsync()
-    {
-        redis = await PrivateRedis.StartAsync();
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = redis.ConnectionString };
-        a = new RealtimeHost(db.ConnectionString, settings);
-        b = new RealtimeHost(db.ConnectionString, settings);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await a.DisposeAsync();
-        await b.DisposeAsync();
-        await redis.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_note_from_an_admin_on_one_instance_reaches_an_admin_on_the_other_but_not_the_visitor_there()

@@ -7,26 +7,8 @@ using SupportChat.Tests.Realtime;
 namespace SupportChat.Tests.Scaleout;
 
 /// <summary>Two real instances (Kestrel on their own ports) sharing one PostgreSQL and one Redis of their own.</summary>
-public sealed class TwoInstanceTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class TwoInstanceTests(TestDatabase database) : TwoInstancesTest(database)
 {
-    PrivateRedis redis = null!;
-    RealtimeHost a = null!;
-    RealtimeHost b = null!;
-
-    public async Task InitializeAsync()
-    {
-        redis = await PrivateRedis.StartAsync();
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = redis.ConnectionString };
-        a = new RealtimeHost(db.ConnectionString, settings);
-        b = new RealtimeHost(db.ConnectionString, settings);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await a.DisposeAsync();
-        await b.DisposeAsync();
-        await redis.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_visitor_on_one_instance_and_an_admin_on_the_other_see_each_other_live()
@@ -126,26 +108,9 @@ public sealed class TwoInstanceTests(TestDatabase db) : IClassFixture<TestDataba
 }
 
 /// <summary>Redis stops in the middle: each instance keeps serving its own sockets, then everyone catches up.</summary>
-public sealed class RedisOutageTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class RedisOutageTests(TestDatabase database) : TwoInstancesTest(database)
 {
-    PrivateRedis redis = null!;
-    RealtimeHost a = null!;
-    RealtimeHost b = null!;
-
-    public async Task InitializeAsync()
-    {
-        redis = await PrivateRedis.StartAsync();
-        var settings = new Dictionary<string, string?> { ["Redis:ConnectionString"] = redis.ConnectionString, ["Realtime:MessageBurst"] = "100" };
-        a = new RealtimeHost(db.ConnectionString, settings);
-        b = new RealtimeHost(db.ConnectionString, settings);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await a.DisposeAsync();
-        await b.DisposeAsync();
-        await redis.DisposeAsync();
-    }
+    protected override Dictionary<string, string?> Settings => new() { ["Realtime:MessageBurst"] = "100" };
 
     static async Task<long> SendAsync(TestSocket visitor, string id, string body)
     {

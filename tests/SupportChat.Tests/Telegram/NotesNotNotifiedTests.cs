@@ -7,23 +7,8 @@ using static SupportChat.Tests.Telegram.TelegramHost;
 namespace SupportChat.Tests.Telegram;
 
 /// <summary>With Telegram on, visitor messages are notified; an admin's note is not.</summary>
-public sealed class NotesNotNotifiedTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class NotesNotNotifiedTests(TestDatabase database) : TelegramTest(database)
 {
-    FakeBotApi fake = null!;
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        fake = new FakeBotApi();
-        host = new RealtimeHost(db.ConnectionString, Settings(fake));
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await fake.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_note_puts_nothing_in_the_Telegram_outbox()

@@ -6,23 +6,8 @@ using static SupportChat.Tests.Telegram.TelegramHost;
 
 namespace SupportChat.Tests.Telegram;
 
-public sealed class TelegramTests(TestDatabase db) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class TelegramTests(TestDatabase database) : TelegramTest(database)
 {
-    FakeBotApi fake = null!;
-    RealtimeHost host = null!;
-
-    public Task InitializeAsync()
-    {
-        fake = new FakeBotApi();
-        host = new RealtimeHost(db.ConnectionString, Settings(fake));
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await fake.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_visitor_message_is_notified_and_a_Telegram_reply_reaches_the_visitor_socket()

@@ -1,0 +1,31 @@
+using SupportChat.Tests.Infrastructure;
+using SupportChat.Tests.Realtime;
+
+namespace SupportChat.Tests.Scaleout;
+
+/// <summary>Every test gets two real instances (a and b) on the class's database and a Redis server of its own.</summary>
+public abstract class TwoInstancesTest(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    protected readonly TestDatabase db = database;
+    protected PrivateRedis redis = null!;
+    protected RealtimeHost a = null!;
+    protected RealtimeHost b = null!;
+
+    /// <summary>Settings both instances get besides the shared Redis.</summary>
+    protected virtual Dictionary<string, string?> Settings => [];
+
+    public async Task InitializeAsync()
+    {
+        redis = await PrivateRedis.StartAsync();
+        var settings = new Dictionary<string, string?>(Settings) { ["Redis:ConnectionString"] = redis.ConnectionString };
+        a = new RealtimeHost(db.ConnectionString, settings);
+        b = new RealtimeHost(db.ConnectionString, settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+        await redis.DisposeAsync();
+    }
+}
