@@ -92,6 +92,23 @@ public static class TelegramHost
         return admin;
     }
 
+    /// <summary>
+    /// A notification as Telegram received it, once the sender has recorded its message id: only then can a reply to it
+    /// be mapped to its conversation (a person replies seconds later; a test must wait for it).
+    /// </summary>
+    public static async Task<BotCall> WaitForNotificationAsync(RealtimeHost host, FakeBotApi fake, long chatId, string fragment)
+    {
+        var call = await fake.WaitForSentAsync(chatId, fragment);
+        for (var i = 0; i < 400; i++)
+        {
+            if (await CountAsync(host.ConnectionString, "SELECT count(*) FROM telegram_notifications WHERE chat_id = @chatId AND message_id = @MessageId",
+                    new { chatId, call.MessageId }) > 0)
+                return call;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"notification {call.MessageId} to {chatId} was never recorded");
+    }
+
     public static async Task<long> CountAsync(string connectionString, string sql, object? args = null)
     {
         await using var c = new NpgsqlConnection(connectionString);

@@ -60,7 +60,7 @@ public sealed class TelegramRestartAndPollingTests(TestDatabase db) : IClassFixt
         var (socket, _) = await host.ConnectVisitorAsync(visitor.Token);
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "p-1", body = "Polling hello" });
-        var notification = await fake.WaitForSentAsync(AdminChat, "Polling hello");
+        var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Polling hello");
 
         var reply = Update(AdminChat, AdminUser + 1, "Polled answer", replyTo: notification.MessageId);
         fake.QueueUpdate(reply);

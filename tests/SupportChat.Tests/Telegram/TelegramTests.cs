@@ -18,7 +18,7 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
         await using var _1 = socket;
 
         await socket.SendAsync(new { type = "send", clientMsgId = "v-1", body = "Hi <script>alert(1)</script>" });
-        var notification = await fake.WaitForSentAsync(AdminChat, "Hi &lt;script&gt;alert(1)&lt;/script&gt;");
+        var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Hi &lt;script&gt;alert(1)&lt;/script&gt;");
         Assert.Equal("html", notification.Args["parse_mode"]!.GetValue<string>().ToLowerInvariant());
         Assert.Contains("New conversation", notification.Text);
         Assert.Contains("Bob &lt;b&gt;&amp;", notification.Text);
@@ -62,7 +62,7 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
         var (socket, _) = await host.ConnectVisitorAsync(visitor.Token);
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "v-1", body = "Hello" });
-        var notification = await fake.WaitForSentAsync(AdminChat, "Hello");
+        var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Hello");
 
         // The linked admin's user, but in a chat that is not an admin chat, replying to a real notification's id.
         const long strangerChat = -999;
@@ -83,7 +83,7 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
         var (socket, _) = await host.ConnectVisitorAsync(visitor.Token);
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "v-1", body = "Anyone?" });
-        var notification = await fake.WaitForSentAsync(AdminChat, "Anyone?");
+        var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Anyone?");
 
         await PostWebhookAsync(host, Update(AdminChat, 4242, "I am not an admin", replyTo: notification.MessageId));
         await fake.WaitForSentAsync(AdminChat, "not linked");
@@ -100,7 +100,7 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
         var (socket, _) = await host.ConnectVisitorAsync(visitor.Token);
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "v-1", body = "Question" });
-        var notification = await fake.WaitForSentAsync(AdminChat, "Question");
+        var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Question");
 
         // Telegram retries a webhook call it thinks failed; here one arrives twice in a row and twice at once.
         var reply = Update(AdminChat, AdminUser, "Answer once", replyTo: notification.MessageId);
@@ -178,7 +178,7 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
         var (socket, _) = await host.ConnectVisitorAsync(visitor.Token);
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "v-1", body = "Need help" });
-        var notification = await fake.WaitForSentAsync(AdminChat, "Need help");
+        var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Need help");
 
         var photo = new JsonObject { ["photo"] = new JsonArray(new JsonObject { ["file_id"] = "f", ["file_unique_id"] = "u", ["width"] = 1, ["height"] = 1 }) };
         await PostWebhookAsync(host, Update(AdminChat, AdminUser, null, replyTo: notification.MessageId, extra: photo));
