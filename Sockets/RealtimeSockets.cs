@@ -38,6 +38,7 @@ public static class RealtimeSockets
         var log = s.LoggerFactory.CreateLogger("SupportChat.Sockets.Visitor");
         var connection = new SocketConnection(socket, "visitor", s.Options.Value, log);
         await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, log).RunVisitorAsync(s.Db);
+        await LingerAsync(socket, s.Options.Value.CloseTimeout);
         return Results.Empty;
     }
 
@@ -54,7 +55,30 @@ public static class RealtimeSockets
         var log = s.LoggerFactory.CreateLogger("SupportChat.Sockets.Admin");
         var connection = new SocketConnection(socket, "admin", s.Options.Value, log);
         await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, log).RunAdminAsync(admin, sender, auth);
+        await LingerAsync(socket, s.Options.Value.CloseTimeout);
         return Results.Empty;
+    }
+
+    /// <summary>
+    /// After a close the runtime sent on a receive error (invalid UTF-8: 1007), the peer's close has not been read. Closing
+    /// the connection at once could reset it before the peer reads our close frame, so wait for the peer's close, at most
+    /// the close timeout, as the two-phase close does everywhere else.
+    /// </summary>
+    static async Task LingerAsync(WebSocket socket, TimeSpan closeTimeout)
+    {
+        if (socket.State != WebSocketState.CloseSent) return;
+        var until = DateTime.UtcNow + closeTimeout;
+        using var timeout = new CancellationTokenSource(closeTimeout);
+        var buffer = new byte[1024];
+        try
+        {
+            while (socket.State == WebSocketState.CloseSent)
+                if ((await socket.ReceiveAsync(buffer, timeout.Token)).MessageType == WebSocketMessageType.Close) return;
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { }
+        // The rest of the bad frame could not be read as frames: give the peer the time to read our close anyway.
+        if (until > DateTime.UtcNow && socket.State != WebSocketState.Closed)
+            await Task.Delay(until - DateTime.UtcNow, CancellationToken.None);
     }
 
     // WebSocket pings go out every interval; a peer that does not answer one within the interval is dropped.
