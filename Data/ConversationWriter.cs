@@ -91,28 +91,45 @@ public sealed class ConversationWriter : IAsyncDisposable
         }
     }
 
-    // One statement per message: a retried client id returns the stored row; otherwise last_seq moves up by one
-    // and the message takes it. Conversation missing: no row. ON CONFLICT covers another instance storing the same
-    // client id concurrently: no row either, and the row is looked up after the commit.
-    const string InsertMessage = """
-        WITH dup AS (
-            SELECT id, seq, created_at FROM messages
-            WHERE conversation_id = $1 AND sender_kind = $2 AND COALESCE(admin_id, 0) = COALESCE($3, 0) AND client_msg_id = $4
+    // The whole batch in one statement: the messages come in as arrays in arrival order (ord). A client id already
+    // stored returns the stored row (dup); a client id repeated inside the batch is stored once, the repeats get no row
+    // and are looked up after the commit. Each conversation's last_seq moves up by its number of new messages and they
+    // take the seqs below it in arrival order; a visitor message reopens the conversation. A missing conversation gives
+    // no row. ON CONFLICT covers another instance storing the same client id concurrently (no row; looked up later).
+    const string InsertMessages = """
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY
+                AS i (conversation_id, sender_kind, admin_id, client_msg_id, body, ord)
+        ), dup AS (
+            SELECT DISTINCT ON (i.ord) i.ord, m.id, m.seq, m.created_at
+            FROM input i JOIN messages m ON m.conversation_id = i.conversation_id AND m.sender_kind = i.sender_kind
+                AND COALESCE(m.admin_id, 0) = COALESCE(i.admin_id, 0) AND m.client_msg_id = i.client_msg_id
+        ), fresh AS (
+            SELECT *, row_number() OVER (PARTITION BY conversation_id ORDER BY ord) AS k
+            FROM (
+                SELECT i.*, row_number() OVER (PARTITION BY conversation_id, sender_kind, COALESCE(admin_id, 0), client_msg_id ORDER BY ord) AS copy
+                FROM input i WHERE NOT EXISTS (SELECT 1 FROM dup WHERE dup.ord = i.ord)
+            ) once
+            WHERE copy = 1
         ), next AS (
-            UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = now(),
-                status = CASE WHEN $2 = 'visitor' THEN 'open' ELSE status END,
-                closed_at = CASE WHEN $2 = 'visitor' THEN NULL ELSE closed_at END
-            WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dup)
-            RETURNING last_seq
+            UPDATE conversations c SET last_seq = c.last_seq + f.n, last_activity_at = now(),
+                status = CASE WHEN f.visitor THEN 'open' ELSE c.status END,
+                closed_at = CASE WHEN f.visitor THEN NULL ELSE c.closed_at END
+            FROM (SELECT conversation_id, count(*) AS n, bool_or(sender_kind = 'visitor') AS visitor FROM fresh GROUP BY conversation_id) f
+            WHERE c.id = f.conversation_id
+            RETURNING c.id, c.last_seq - f.n AS base
         ), ins AS (
             INSERT INTO messages (conversation_id, seq, sender_kind, admin_id, client_msg_id, body)
-            SELECT $1, last_seq, $2, $3, $4, $5 FROM next
+            SELECT f.conversation_id, n.base + f.k, f.sender_kind, f.admin_id, f.client_msg_id, f.body
+            FROM fresh f JOIN next n ON n.id = f.conversation_id
+            ORDER BY f.ord
             ON CONFLICT DO NOTHING
-            RETURNING id, seq, created_at
+            RETURNING id, conversation_id, seq, created_at
         )
-        SELECT id, seq, created_at, false FROM ins
+        SELECT f.ord, ins.id, ins.seq, ins.created_at, false AS duplicate
+        FROM fresh f JOIN next n ON n.id = f.conversation_id JOIN ins ON ins.conversation_id = f.conversation_id AND ins.seq = n.base + f.k
         UNION ALL
-        SELECT id, seq, created_at, true FROM dup
+        SELECT ord, id, seq, created_at, true FROM dup
         """;
 
     async Task CommitAndReportAsync(IReadOnlyList<Pending> batch)
@@ -123,34 +140,28 @@ public sealed class ConversationWriter : IAsyncDisposable
         {
             await using (var command = new NpgsqlBatch(c, tx))
             {
-                foreach (var p in batch)
+                var messages = batch.Select(p => p.Message).ToList();
+                command.BatchCommands.Add(new NpgsqlBatchCommand(InsertMessages)
                 {
-                    var m = p.Message;
-                    command.BatchCommands.Add(new NpgsqlBatchCommand(InsertMessage)
+                    Parameters =
                     {
-                        Parameters =
-                        {
-                            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = m.ConversationId },
-                            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = m.Sender },
-                            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)m.AdminId ?? DBNull.Value },
-                            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = m.ClientMsgId },
-                            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = m.Body },
-                        },
-                    });
-                }
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = messages.Select(m => m.ConversationId).ToArray() },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.Sender).ToArray() },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = messages.Select(m => m.AdminId).ToArray() },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.ClientMsgId).ToArray() },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.Body).ToArray() },
+                    },
+                });
                 // The batch changes the admins' conversation lists: cached pages of the old version are not served again.
                 command.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1"));
                 await using var reader = await command.ExecuteReaderAsync();
-                for (var i = 0; i < batch.Count; i++)
+                while (await reader.ReadAsync())
                 {
-                    if (await reader.ReadAsync())
-                    {
-                        var m = batch[i].Message;
-                        var row = new MessageRow(reader.GetInt64(0), m.ConversationId, reader.GetInt64(1), m.Sender, m.AdminId, m.SenderName,
-                            m.Body, m.ClientMsgId, reader.GetDateTime(2));
-                        results[i] = new StoredMessage(row, reader.GetBoolean(3));
-                    }
-                    await reader.NextResultAsync();
+                    var i = (int)reader.GetInt64(0) - 1;
+                    var m = messages[i];
+                    var row = new MessageRow(reader.GetInt64(1), m.ConversationId, reader.GetInt64(2), m.Sender, m.AdminId, m.SenderName,
+                        m.Body, m.ClientMsgId, reader.GetDateTime(3));
+                    results[i] = new StoredMessage(row, reader.GetBoolean(4));
                 }
             }
             for (var i = 0; i < batch.Count; i++)

@@ -31,6 +31,9 @@ public static class Database
         if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
             && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
             builder.MaxPoolSize = DefaultMaxPoolSize;
+        // Nothing leaves session state on a pooled connection (the two advisory locks are released explicitly), so the
+        // DISCARD ALL round trip on every return to the pool is saved; it was the most frequent statement under load.
+        if (!connectionString.Contains("Reset", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 }

@@ -18,6 +18,8 @@ public sealed class LoadOptions
     /// <summary>connect: visitors that connect (session + socket + history) within ConnectSeconds.</summary>
     public int ConnectCount { get; set; } = 200;
     public double ConnectSeconds { get; set; } = 5;
+    /// <summary>connect: how long the connected visitors stay connected and idle before the server's RSS is read (connect.rss_mb_idle).</summary>
+    public double HoldSeconds { get; set; }
     /// <summary>search: the generated data set (made once in the service's database, skipped when already there).</summary>
     public long SearchMessages { get; set; } = 1_000_000;
     public int SearchConversations { get; set; } = 20_000;
@@ -50,6 +52,7 @@ public sealed class LoadOptions
                 case "--admin-rate": o.AdminRate = Number(); break;
                 case "--connect-count": o.ConnectCount = (int)Number(); break;
                 case "--connect-seconds": o.ConnectSeconds = Number(); break;
+                case "--hold": o.HoldSeconds = Number(); break;
                 case "--search-messages": o.SearchMessages = (long)Number(); break;
                 case "--search-conversations": o.SearchConversations = (int)Number(); break;
                 case "--database": o.Database = Next(); break;
@@ -66,6 +69,7 @@ public sealed class LoadOptions
         }
         if (!o.Url.IsLoopback) throw new ArgumentException("--url must be a loopback address: load runs only target this machine");
         if (o.Scenario is not ("chat" or "api" or "connect" or "soak" or "search")) throw new ArgumentException("--scenario is chat, api, connect, soak or search");
+        if (o.HoldSeconds < 0 || o.HoldSeconds > 600) throw new ArgumentException("--hold is 0 to 600 seconds");
         if (o.Rate <= 0 || o.DurationSeconds <= 0 || o.Visitors < 1) throw new ArgumentException("--rate, --duration and --visitors must be positive");
         if (o.SearchMessages < 1 || o.SearchConversations < 1) throw new ArgumentException("--search-messages and --search-conversations must be positive");
         return o;

@@ -160,6 +160,12 @@ public static partial class Scenarios
         await Task.WhenAll(pending);
         values["connect.seconds"] = (double)(Stopwatch.GetTimestamp() - rec.Start) / Stopwatch.Frequency;
         values["connect.failed"] = failed;
+        if (o.HoldSeconds > 0)
+        {
+            // The storm's garbage is not what idle sockets cost: the RSS is read once they have sat idle for a while.
+            await Task.Delay(TimeSpan.FromSeconds(o.HoldSeconds), ct);
+            if (o.ServerPid is { } pid) values["connect.rss_mb_idle"] = ServerSampler.Read(pid).RssMb;
+        }
         await Task.WhenAll(sockets.Select(s => s.DisposeAsync().AsTask()));
     }
 }
