@@ -26,7 +26,8 @@ public static class HealthApi
 
     public static void MapMetricsEndpoint(this WebApplication app)
     {
-        app.UseHttpMetrics();
+        // A socket is one request that lasts for hours: its duration says nothing, and its metric state lived as long.
+        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/ws"), branch => branch.UseHttpMetrics());
         app.MapMetrics("/metrics");
     }
 

@@ -26,7 +26,7 @@ public static class RealtimeSockets
 
     sealed record Services(
         ConversationService Conversations, ConnectionManager Manager, NpgsqlDataSource Db, IOptions<RealtimeOptions> Options,
-        IOptions<ServerOptions> Server, IOptions<WidgetOptions> Widget, ILoggerFactory LoggerFactory);
+        IOptions<ServerOptions> Server, IOptions<WidgetOptions> Widget, ILogger<SocketSession> Log);
 
     static async Task<IResult> VisitorAsync(HttpContext http, [AsParameters] Services s)
     {
@@ -35,9 +35,9 @@ public static class RealtimeSockets
             return ApiError.Forbidden("This origin may not open the visitor socket (see Widget:AllowedOrigins).");
         if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         using var socket = await AcceptAsync(http, s.Options.Value);
-        var log = s.LoggerFactory.CreateLogger("SupportChat.Sockets.Visitor");
-        var connection = new SocketConnection(socket, "visitor", s.Options.Value, log);
-        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, log).RunVisitorAsync(s.Db);
+        // One logger for every socket: Serilog's factory builds a new logger (with its own caches, ~1 KB) per CreateLogger call.
+        var connection = new SocketConnection(socket, "visitor", s.Options.Value, s.Log);
+        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunVisitorAsync(s.Db);
         await LingerAsync(socket, s.Options.Value.CloseTimeout);
         return Results.Empty;
     }
@@ -52,9 +52,8 @@ public static class RealtimeSockets
         if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         var sender = Sender.Admin(admin, http);
         using var socket = await AcceptAsync(http, s.Options.Value);
-        var log = s.LoggerFactory.CreateLogger("SupportChat.Sockets.Admin");
-        var connection = new SocketConnection(socket, "admin", s.Options.Value, log);
-        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, log).RunAdminAsync(admin, sender, auth);
+        var connection = new SocketConnection(socket, "admin", s.Options.Value, s.Log);
+        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunAdminAsync(admin, sender, auth);
         await LingerAsync(socket, s.Options.Value.CloseTimeout);
         return Results.Empty;
     }
