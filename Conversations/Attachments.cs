@@ -147,10 +147,8 @@ public sealed class Attachments(NpgsqlDataSource db, ConversationService convers
 
     async Task DiscardFileAsync(string storagePath)
     {
-        await using var c = await db.OpenConnectionAsync();
         // Another upload of the same bytes may have been stored meanwhile; its row keeps the file.
-        if (!await Dapper.SqlMapper.ExecuteScalarAsync<bool>(c, "SELECT EXISTS (SELECT 1 FROM attachments WHERE storage_path = @storagePath)", new { storagePath }))
-            File.Delete(Path.Combine(Options.Directory, storagePath));
+        if (!await AttachmentStore.IsFileUsedAsync(db, storagePath)) File.Delete(Path.Combine(Options.Directory, storagePath));
     }
 
     /// <summary>The file's bytes: from PostgreSQL, or from the directory when the row names a path.</summary>

@@ -65,6 +65,12 @@ public static class AttachmentStore
             """, new { id });
     }
 
+    public static async Task<bool> IsFileUsedAsync(NpgsqlDataSource db, string storagePath)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM attachments WHERE storage_path = @storagePath)", new { storagePath });
+    }
+
     /// <summary>A file that is part of a (not deleted) message, or null.</summary>
     public static async Task<AttachmentFile?> FindAsync(NpgsqlDataSource db, Guid id)
     {
