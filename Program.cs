@@ -24,9 +24,10 @@ builder.Services.AddApiErrors();
 builder.Services.AddSingleton<AdminAuthentication>();
 builder.Services.AddFirstAdminEnrollment();
 
-// Realtime conversations: visitor sessions, the conversation service (the one path for messages), sockets.
+// Realtime conversations: visitor sessions, the conversation service (the one path for messages), attachments, sockets.
 builder.Services.AddRealtime();
 builder.Services.AddVisitorApi();
+builder.Services.AddAttachments();
 
 // Several instances: Redis backplane, shared presence, budgets and list cache (in-process without Redis).
 builder.AddScaleout();
@@ -57,6 +58,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapAudit();
     app.MapVisitorApi();
     app.MapConversationsApi();
+    app.MapAttachments();
     app.MapCannedReplies();
     app.MapSearchApi();
     app.MapRealtime();

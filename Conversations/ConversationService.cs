@@ -67,10 +67,11 @@ public sealed class ConversationService : IAsyncDisposable
 
     /// <summary>
     /// Validates, stores (once per clientMsgId) and publishes a message; the result is the stored message. A note is an
-    /// admin's private message: stored with a seq like any other, delivered and shown to admins only.
+    /// admin's private message: stored with a seq like any other, delivered and shown to admins only. An attachment is a
+    /// file already stored by Attachments; it becomes part of the conversation in the message's transaction.
     /// </summary>
     public async Task<Outcome<StoredMessage>> SendAsync(Sender sender, Guid conversationId, string? clientMsgId, string? body,
-        CancellationToken ct = default, bool note = false)
+        CancellationToken ct = default, bool note = false, MessageAttachment? attachment = null)
     {
         var arrived = Stopwatch.GetTimestamp();
         if (Denied(sender, conversationId) is { } denied) return denied;
@@ -92,7 +93,7 @@ public sealed class ConversationService : IAsyncDisposable
         }
 
         var audit = sender.IsVisitor ? null : new AuditEntry(note ? "note.added" : "reply.sent", sender.AdminId, sender.Ip, sender.UserAgent);
-        var message = new NewMessage(conversationId, note ? Sender.NoteKind : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived);
+        var message = new NewMessage(conversationId, note ? Sender.NoteKind : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived, attachment);
         var stored = await writer.WriteAsync(message, ct);
         return stored is null ? new ApiError("not_found", "No such conversation.") : stored;
     }

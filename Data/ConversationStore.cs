@@ -3,9 +3,13 @@ using Npgsql;
 
 namespace SupportChat.Data;
 
-/// <summary>A stored message as clients see it. Sender is "visitor", "admin" or "note" (admins only); SenderName is the admin's display name.</summary>
+/// <summary>
+/// A stored message as clients see it. Sender is "visitor", "admin" or "note" (admins only); SenderName is the admin's display name.
+/// The Attachment* columns describe the file the message carries, if any (flat, so that Dapper maps them).
+/// </summary>
 public sealed record MessageRow(
-    long Id, Guid ConversationId, long Seq, string Sender, long? AdminId, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt);
+    long Id, Guid ConversationId, long Seq, string Sender, long? AdminId, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
+    Guid? AttachmentId = null, string? AttachmentName = null, string? AttachmentType = null, long? AttachmentSize = null, bool AttachmentHasThumbnail = false);
 
 public sealed record MessagePage(IReadOnlyList<MessageRow> Messages, bool HasMore);
 
@@ -24,8 +28,10 @@ public static class ConversationStore
 {
     const string SelectMessage = """
         SELECT m.id, m.conversation_id, m.seq, m.sender_kind AS sender, m.admin_id, a.display_name AS sender_name,
-               m.body, m.client_msg_id, m.created_at
-        FROM messages m LEFT JOIN admins a ON a.id = m.admin_id
+               m.body, m.client_msg_id, m.created_at,
+               f.id AS attachment_id, f.file_name AS attachment_name, f.content_type AS attachment_type, f.size_bytes AS attachment_size,
+               f.thumbnail_type IS NOT NULL AS attachment_has_thumbnail
+        FROM messages m LEFT JOIN admins a ON a.id = m.admin_id LEFT JOIN attachments f ON f.message_id = m.id
         """;
 
     public static async Task<ConversationState?> FindAsync(NpgsqlDataSource db, Guid conversationId)

@@ -6,10 +6,15 @@ namespace SupportChat.Data;
 
 /// <summary>
 /// A message to store. Sender is "visitor" or "admin"; Audit is written with it (admin replies); ReceivedAt is the
-/// Stopwatch timestamp of its arrival, handed back on commit for the delivery-latency metric.
+/// Stopwatch timestamp of its arrival, handed back on commit for the delivery-latency metric. Attachment is an uploaded file
+/// (stored, not yet linked) that the message carries.
 /// </summary>
 public sealed record NewMessage(
-    Guid ConversationId, string Sender, long? AdminId, string? SenderName, string Body, string ClientMsgId, AuditEntry? Audit, long ReceivedAt);
+    Guid ConversationId, string Sender, long? AdminId, string? SenderName, string Body, string ClientMsgId, AuditEntry? Audit, long ReceivedAt,
+    MessageAttachment? Attachment = null);
+
+/// <summary>A stored file as a message describes it.</summary>
+public sealed record MessageAttachment(Guid Id, string Name, string Type, long Size, bool HasThumbnail);
 
 /// <summary>The stored message; Duplicate when the sender had already stored one under this client id (nothing new was written).</summary>
 public sealed record StoredMessage(MessageRow Message, bool Duplicate);
@@ -161,11 +166,17 @@ public sealed class ConversationWriter : IAsyncDisposable
                 {
                     var i = (int)reader.GetInt64(0) - 1;
                     var m = messages[i];
+                    var duplicate = reader.GetBoolean(4);
+                    var a = duplicate ? null : m.Attachment;
                     var row = new MessageRow(reader.GetInt64(1), m.ConversationId, reader.GetInt64(2), m.Sender, m.AdminId, m.SenderName,
-                        m.Body, m.ClientMsgId, reader.GetDateTime(3));
-                    results[i] = new StoredMessage(row, reader.GetBoolean(4));
+                        m.Body, m.ClientMsgId, reader.GetDateTime(3), a?.Id, a?.Name, a?.Type, a?.Size, a?.HasThumbnail ?? false);
+                    results[i] = new StoredMessage(row, duplicate);
                 }
             }
+            // A file becomes part of the conversation exactly when its message does; a duplicate's file stays unlinked for its uploader to discard.
+            for (var i = 0; i < batch.Count; i++)
+                if (results[i] is { Duplicate: false } stored && batch[i].Message.Attachment is { } file)
+                    await AttachmentStore.LinkAsync(c, tx, file.Id, stored.Message.Id);
             for (var i = 0; i < batch.Count; i++)
                 if (results[i] is { Duplicate: false } stored && batch[i].Message.Audit is { } audit)
                     await AuditLog.WriteAsync(c, tx, audit with

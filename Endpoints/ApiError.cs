@@ -2,7 +2,7 @@ namespace SupportChat.Endpoints;
 
 /// <summary>
 /// The one error shape of the HTTP API and the sockets: { "error": code, "message": text }.
-/// Codes are stable: bad_request, too_large, rate_limited, unauthorized, forbidden, not_found, conflict, unavailable.
+/// Codes are stable: bad_request, too_large, unsupported_type, rate_limited, unauthorized, forbidden, not_found, conflict, unavailable.
 /// </summary>
 public sealed record ApiError(string Error, string Message)
 {
@@ -14,6 +14,8 @@ public sealed record ApiError(string Error, string Message)
     public static IResult Conflict(string message) => Result(StatusCodes.Status409Conflict, "conflict", message);
     public static IResult Unavailable(string message) => Result(StatusCodes.Status503ServiceUnavailable, "unavailable", message);
     public static IResult TooLarge(string message) => Result(StatusCodes.Status413PayloadTooLarge, "too_large", message);
+    /// <summary>An attachment whose bytes are not of an allowed type (whatever its name or header claims).</summary>
+    public static IResult UnsupportedType(string message) => Result(StatusCodes.Status415UnsupportedMediaType, "unsupported_type", message);
 
     public static IResult RateLimited(TimeSpan retryAfter, string message = "Too many requests; try again later.") =>
         new RateLimitedResult(retryAfter, new ApiError("rate_limited", message));

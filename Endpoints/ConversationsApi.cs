@@ -23,7 +23,11 @@ public sealed record AdminReplyRequest(string? ClientMsgId, string? Body, bool? 
 
 public sealed record StatusRequest(string? Status);
 
-public sealed record SentMessage(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate);
+public sealed record SentMessage(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate)
+{
+    /// <summary>Set when the message carries an uploaded file (AttachmentsApi).</summary>
+    public AttachmentView? Attachment { get; init; }
+}
 
 /// <summary>The admin console's view of conversations over HTTP. Live updates come over /ws/admin.</summary>
 public static class ConversationsApi
@@ -95,7 +99,7 @@ public static class ConversationsApi
         return changed.Error is { } error ? ToResult(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
     }
 
-    static IResult ToResult(ApiError e) => e.Error switch
+    internal static IResult ToResult(ApiError e) => e.Error switch
     {
         "not_found" => ApiError.NotFound(e.Message),
         "forbidden" => ApiError.Forbidden(e.Message),

@@ -33,6 +33,17 @@ public static class VisitorApi
     }
 
     /// <summary>
+    /// The visitor of an HTTP request (besides /sessions): the token from "Authorization: Bearer", checked like the socket's
+    /// auth frame. A header, not the URL, so that tokens stay out of logs and histories.
+    /// </summary>
+    public static async Task<VisitorSession?> AuthenticateAsync(HttpContext http, NpgsqlDataSource db, RealtimeOptions realtime)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 7 + 200) return null;
+        return await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
+    }
+
+    /// <summary>
     /// Starts a visitor session, or resumes the one whose token is given. The token (256 random bits) is returned
     /// once and stored only as its SHA-256; the widget keeps it and sends it in the socket's auth frame.
     /// </summary>

@@ -58,8 +58,8 @@ public static class Security
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<WidgetOptions>>((o, widget) =>
             o.AddPolicy(WidgetCors, policy => policy
                 .WithOrigins(widget.Value.AllowedOrigins.Select(WidgetOptions.NormalizeOrigin).OfType<string>().ToArray())
-                .WithMethods("POST")
-                .WithHeaders("Content-Type")));
+                .WithMethods("GET", "POST")
+                .WithHeaders("Content-Type", "Authorization")));
 
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((o, limits) =>

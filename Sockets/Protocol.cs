@@ -42,9 +42,19 @@ public sealed class ClientFrame
     public int? Limit { get; set; }
 }
 
-public sealed record MessageView(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt)
+/// <summary>The file a message carries, as clients see it.</summary>
+public sealed record AttachmentView(Guid Id, string Name, string Type, long Size, bool HasThumbnail)
 {
-    public static MessageView From(MessageRow m) => new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt);
+    public static AttachmentView? From(MessageRow m) => m.AttachmentId is { } id
+        ? new AttachmentView(id, m.AttachmentName!, m.AttachmentType!, m.AttachmentSize ?? 0, m.AttachmentHasThumbnail)
+        : null;
+}
+
+public sealed record MessageView(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
+    AttachmentView? Attachment)
+{
+    public static MessageView From(MessageRow m) =>
+        new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt, AttachmentView.From(m));
 }
 
 public sealed record Limits(int MaxBodyChars, int MaxFrameBytes, double MessagesPerSecond, int MessageBurst, int HistoryLimit);
@@ -64,10 +74,12 @@ public sealed record AckFrame(Guid ConversationId, string ClientMsgId, long Seq,
     [JsonPropertyOrder(-1)] public string Type => "ack";
 }
 
-public sealed record MessageFrame(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt)
+public sealed record MessageFrame(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
+    AttachmentView? Attachment)
 {
     [JsonPropertyOrder(-1)] public string Type => "message";
-    public static MessageFrame From(MessageRow m) => new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt);
+    public static MessageFrame From(MessageRow m) =>
+        new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt, AttachmentView.From(m));
 }
 
 public sealed record TypingFrame(Guid ConversationId, string Sender, string? Name)

@@ -29,7 +29,9 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
         foreach (var m in fromVisitors)
         {
             if (!context.TryGetValue(m.Id, out var x) || !(x.FirstFromVisitor || later)) continue;
-            var text = x.FirstFromVisitor ? NewConversation(x.VisitorName, x.PageUrl, m.Body) : VisitorMessage(x.VisitorName, m.Body);
+            // A file is told by its name (and caption); the file itself stays in the console.
+            var body = m.AttachmentName is not { } file ? m.Body : file == m.Body ? $"📎 {file}" : $"📎 {file}\n{m.Body}";
+            var text = x.FirstFromVisitor ? NewConversation(x.VisitorName, x.PageUrl, body) : VisitorMessage(x.VisitorName, body);
             rows.AddRange(o.AdminChatIds.Select(chat => new TelegramOutgoing(chat, m.ConversationId, text)));
         }
         await TelegramStore.AddToOutboxAsync(c, tx, rows);

@@ -4,6 +4,7 @@ using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Endpoints;
 using SupportChat.Setup;
+using Telegram.Bot;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 
@@ -12,12 +13,14 @@ namespace SupportChat.Telegram;
 /// <summary>
 /// What an update from Telegram does, whether it came by webhook or by polling: a reply to a notification becomes an
 /// admin message through ConversationService.SendAsync; commands are answered; /start CODE links an account; anything
-/// from a chat that is not an admin chat is ignored and audited. Each update id is handled once (telegram_updates),
+/// from a chat that is not an admin chat is ignored and audited. A photo or document in reply to a notification becomes
+/// an attachment message through Attachments (the same checks and path as an upload from the console). Each update id is handled once (telegram_updates),
 /// and everything it writes besides the message (answers, audit) commits in the transaction that records it.
 /// </summary>
 public sealed class TelegramUpdates(
-    NpgsqlDataSource db, ConversationService conversations, TelegramTexts texts, TelegramSender sender,
-    IOptions<TelegramOptions> options, IOptions<ServerOptions> server, ILogger<TelegramUpdates> log)
+    NpgsqlDataSource db, ConversationService conversations, Attachments attachments, ITelegramBotClient bot, TelegramTexts texts,
+    TelegramSender sender, IOptions<TelegramOptions> options, IOptions<AttachmentOptions> attachmentOptions, IOptions<ServerOptions> server,
+    ILogger<TelegramUpdates> log)
 {
     const int OpenListLimit = 20;
 
@@ -53,10 +56,15 @@ public sealed class TelegramUpdates(
             return;
         }
 
+        if (m.Text is null && m.Type is MessageType.Photo or MessageType.Document && m.ReplyToMessage is { } fileReply
+            && await TelegramStore.ConversationOfNotificationAsync(db, chatId, fileReply.MessageId) is { } fileTarget)
+        {
+            await AttachAsync(update.Id, m, admin, fileTarget, ct);
+            return;
+        }
         if (m.Text is null)
         {
-            await FinishAsync(update.Id, [Answer(m, texts.Format(m.Type is MessageType.Photo or MessageType.Document or MessageType.Video
-                or MessageType.Audio or MessageType.Voice or MessageType.Sticker or MessageType.Animation or MessageType.VideoNote
+            await FinishAsync(update.Id, [Answer(m, texts.Format(m.Type is MessageType.Video or MessageType.Audio or MessageType.Voice or MessageType.Sticker or MessageType.Animation or MessageType.VideoNote
                 ? "telegram.attachments.unsupported" : "telegram.reply.needsNotification"))], null);
             return;
         }
@@ -91,6 +99,40 @@ public sealed class TelegramUpdates(
         var outcome = await conversations.SendAsync(Sender.TelegramAdmin(admin.Id, admin.DisplayName), conversationId.Value, $"tg-{update.Id}", m.Text, ct);
         await FinishAsync(update.Id,
             outcome.Error is { } error ? [Answer(m, texts.Format("telegram.reply.failed", ("reason", error.Message)))] : [],
+            null);
+    }
+
+    /// <summary>
+    /// Downloads the photo (its largest size) or document through the Bot API and sends it as the admin's attachment; a file
+    /// that is refused (type, size) gets an answer saying why. The update id is the client message id, as for text replies.
+    /// </summary>
+    async Task AttachAsync(int updateId, Message m, TelegramAdmin admin, Guid conversationId, CancellationToken ct)
+    {
+        FileBase file = m.Photo is { Length: > 0 } sizes ? sizes.MaxBy(p => p.FileSize ?? (long)p.Width * p.Height)! : m.Document!;
+        var name = m.Document?.FileName ?? $"photo-{updateId}.jpg";
+        Outcome<StoredMessage> outcome;
+        if (file.FileSize > attachmentOptions.Value.MaxBytes)
+            outcome = new ApiError("too_large", $"The file is larger than {attachmentOptions.Value.MaxBytes} bytes.");
+        else
+        {
+            // Telegram lets bots download at most 20 MB, and the size was checked above when Telegram gave it.
+            using var content = new MemoryStream();
+            try { await bot.GetInfoAndDownloadFile(file.FileId, content, ct); }
+            catch (Exception ex) when (ex is global::Telegram.Bot.Exceptions.RequestException or HttpRequestException)
+            {
+                log.LogWarning(ex, "Downloading file {FileId} of Telegram update {UpdateId} failed", file.FileId, updateId);
+                await FinishAsync(updateId, [Answer(m, texts.Format("telegram.attachments.refused", ("reason", "Telegram did not hand over the file; send it again.")))], null);
+                return;
+            }
+            content.Position = 0;
+            var spooled = await attachments.SpoolAsync(content, ct);
+            using var spooledFile = spooled.Value;
+            outcome = spooled.Error is { } refused ? refused
+                : await attachments.SendAsync(Sender.TelegramAdmin(admin.Id, admin.DisplayName), conversationId, spooledFile!,
+                    new UploadDetails(name, m.Caption, $"tg-{updateId}", null), ct);
+        }
+        await FinishAsync(updateId,
+            outcome.Error is { } error ? [Answer(m, texts.Format("telegram.attachments.refused", ("reason", error.Message)))] : [],
             null);
     }
 

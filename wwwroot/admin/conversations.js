@@ -1,5 +1,6 @@
 // The conversation list (filters, unread badges, live updates, infinite scroll) and the open conversation (paging, replies, receipts).
-import { el, t, errorText, formatTime, formatDateTime, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
+import { el, t, errorText, fileErrorText, formatTime, formatDateTime, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
+import { upload } from '../js/upload.js';
 import { session } from './session.js';
 import { canned } from './canned.js';
 
@@ -146,18 +147,21 @@ function stateOf(m) {
   if (m.sender === 'note') return m.failed ?? (m.seq ? null : t('admin.state.sending'));
   if (m.sender !== 'admin') return null;
   if (m.failed) return m.failed;
-  if (!m.seq) return t('admin.state.sending');
+  if (!m.seq) return m.progress >= 0 ? t('file.uploading', { percent: Math.round(m.progress * 100) }) : t('admin.state.sending');
   return m.seq <= (list.items.get(thread.id)?.visitorReadSeq ?? 0) ? t('admin.state.read') : t('admin.state.sent');
 }
 
 function render(m) {
   const byAdmin = m.sender === 'admin' || m.sender === 'note';
   const who = byAdmin ? m.senderName ?? session.me?.displayName ?? '' : nameOf(list.items.get(thread.id));
-  m.li = messageItem(m, who, stateOf(m), m.li);
+  m.li = messageItem(m, who, stateOf(m), m.li, fileUrl);
   // A note says so in words, not by its colour alone.
   if (m.sender === 'note') m.li.prepend(el('p', { class: 'note-label', text: t('admin.note.label', { name: who }) }));
   return m.li;
 }
+
+// The session cookie goes with these requests, so plain URLs do.
+const fileUrl = (a, thumb) => `/api/admin/attachments/${a.id}${thumb ? '/thumbnail' : ''}`;
 
 /** Shows a message of the open conversation once, whether it came from the page, the socket, a replay or an ack. */
 function addMessage(m) {
@@ -271,6 +275,8 @@ function setMode(mode) {
   $('reply').classList.toggle('note-mode', mode === 'note');
   $('reply-text').placeholder = t(mode === 'note' ? 'admin.thread.noteHint' : 'admin.thread.replyHint');
   $('reply-send').textContent = t(mode === 'note' ? 'admin.thread.sendNote' : 'admin.thread.send');
+  // Files go to the visitor; notes carry none.
+  $('attach').hidden = mode === 'note';
 }
 for (const b of document.querySelectorAll('.reply-mode button')) b.addEventListener('click', () => { setMode(b.dataset.mode); $('reply-text').focus(); });
 
@@ -288,6 +294,30 @@ $('reply').addEventListener('submit', (e) => {
   canned.close();
   session.socket.send({ type: 'send', conversationId: thread.id, clientMsgId: m.clientMsgId, body, note: note || undefined });
 });
+
+/** A file for the visitor, over HTTP with its progress shown as the message's state; it then arrives like any message. */
+async function sendFile(file) {
+  const id = thread.id;
+  if (!file || !id || thread.mode === 'note') return;
+  const m = { sender: 'admin', senderName: session.me.displayName, body: file.name, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString(),
+    attachment: { name: file.name, size: file.size }, progress: 0 };
+  thread.pending.set(m.clientMsgId, m);
+  $('messages').append(render(m));
+  $('messages').scrollTop = $('messages').scrollHeight;
+  $('thread-error').textContent = '';
+  try {
+    const sent = await upload(`/api/admin/conversations/${id}/attachments`, file, m.clientMsgId, { 'X-CSRF-Token': session.csrf },
+      (p) => { m.progress = p; render(m); });
+    if (id === thread.id) addMessage({ ...m, ...sent });
+  } catch (e) {
+    m.failed = fileErrorText(e);
+    render(m).classList.add('failed');
+  }
+}
+$('attach').addEventListener('click', () => $('attach-file').click());
+$('attach-file').addEventListener('change', () => { sendFile($('attach-file').files[0]); $('attach-file').value = ''; });
+$('reply').addEventListener('dragover', (e) => e.preventDefault());
+$('reply').addEventListener('drop', (e) => { e.preventDefault(); sendFile(e.dataTransfer.files[0]); });
 
 $('reply-text').addEventListener('keydown', (e) => {
   if (canned.onKey(e)) return;

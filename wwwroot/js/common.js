@@ -12,17 +12,40 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** A chat message as a list item: who wrote it (for screen readers), the text as text, the time and, when given, its state. */
-export function messageItem(m, who, stateText, li = el('li')) {
+/**
+ * A chat message as a list item: who wrote it (for screen readers), the text as text, its file (fileUrl(a, thumb) gives
+ * the file's or thumbnail's URL, or a promise of one), the time and, when given, its state.
+ */
+export function messageItem(m, who, stateText, li = el('li'), fileUrl) {
+  const a = m.attachment;
   li.className = `msg ${m.sender}`;
   if (m.seq) li.dataset.seq = m.seq;
-  li.replaceChildren(
+  li.replaceChildren(...[
     el('span', { class: 'sr', text: `${who}: ` }),
-    el('p', { class: 'body', text: m.body }),
+    a && fileLink(a, fileUrl),
+    a?.name !== m.body && el('p', { class: 'body', text: m.body }),
     el('p', { class: 'meta' }, el('time', { datetime: m.createdAt ?? '', title: formatDateTime(m.createdAt), text: formatTime(m.createdAt) }),
-      stateText === null ? null : el('span', { class: 'state', text: stateText })));
+      stateText === null ? null : el('span', { class: 'state', text: stateText }))].filter(Boolean));
   return li;
 }
+
+/** A file in a thread: its thumbnail (made by the uploader, so the full image is not fetched) or its name and size; a click downloads it. */
+function fileLink(a, url) {
+  const link = el('a', { class: 'file', href: '#', download: a.name },
+    a.hasThumbnail ? el('img', { alt: a.name }) : null, el('span', { text: `${a.name} (${Math.ceil(a.size / 1024)} KB)` }));
+  if (!a.id) return link;
+  if (a.hasThumbnail) Promise.resolve((a.thumb ??= url(a, true))).then((src) => { link.firstChild.src = src; }, () => {});
+  link.onclick = async (e) => {
+    if (link.getAttribute('href') !== '#') return;
+    e.preventDefault();
+    link.href = await url(a, false);
+    link.click();
+  };
+  return link;
+}
+
+/** The text for a refused upload: the file's own reasons first (too large, type not allowed), else the usual error text. */
+export const fileErrorText = (e) => (t(`file.${e.error}`) !== `file.${e.error}` ? t(`file.${e.error}`) : errorText(e));
 
 /** Puts a message's item where its seq belongs: after lower seqs, before higher ones and before messages still sending. */
 export function placeBySeq(list, li, seq) {

@@ -1,6 +1,6 @@
 // The visitor widget: <script type="module" src="https://support.example/widget/widget.js" data-locale="tr" data-title="Help"
 // data-accent="#0a7" data-position="left" data-prechat="true"></script>. Everything lives in a shadow root, away from the page's CSS.
-import { el, t, loadLocale, translate, errorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
+import { el, t, loadLocale, translate, errorText, fileErrorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
 
 performance.mark('supportchat:start');
 const script = [...document.scripts].find((s) => s.src === import.meta.url) ?? document.querySelector('script[src*="/widget/widget.js"]');
@@ -29,9 +29,11 @@ const $ = {
   typing: el('p', { class: 'typing', hidden: true }),
   text: el('textarea', { id: 'text', rows: '1', maxlength: '4000', 'data-i18n-placeholder': 'widget.placeholder' }),
   error: el('p', { class: 'error', role: 'alert', hidden: true }),
+  file: el('input', { type: 'file', hidden: true }),
 };
 const compose = el('form', { class: 'compose' },
-  el('label', { for: 'text', class: 'sr', 'data-i18n': 'widget.messageLabel' }), $.text,
+  el('button', { type: 'button', class: 'attach', 'data-i18n-label': 'file.attach', 'data-i18n-title': 'file.attach', text: '📎', onclick: () => $.file.click() }),
+  $.file, el('label', { for: 'text', class: 'sr', 'data-i18n': 'widget.messageLabel' }), $.text,
   el('button', { type: 'submit', 'data-i18n': 'widget.send' }));
 const panel = el('section', { id: 'panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true },
   el('header', {}, el('div', {}, $.title, $.presence), $.close), $.conn, $.prechat,
@@ -76,14 +78,21 @@ const ready = loadLocale(opt.locale || document.documentElement.lang, base).then
 function stateText(m) {
   if (m.sender !== 'visitor') return '';
   if (m.failed) return m.failed;
-  if (!m.seq) return t('widget.sending');
+  if (!m.seq) return m.progress >= 0 ? t('file.uploading', { percent: Math.round(m.progress * 100) }) : t('widget.sending');
   return m.seq <= state.adminReadSeq ? t('widget.read') : t('widget.sent');
 }
 
 function renderMessage(m) {
   const who = m.sender === 'admin' ? t('widget.agent', { name: m.senderName ?? '' }) : t('widget.you');
-  m.li = messageItem(m, who, m.sender === 'visitor' ? stateText(m) : null, m.li);
+  m.li = messageItem(m, who, m.sender === 'visitor' ? stateText(m) : null, m.li, fileUrl);
   return m.li;
+}
+
+/** A file of this conversation as a blob: URL, fetched with the token in a header so that it never sits in a URL. */
+async function fileUrl(a, thumb) {
+  const r = await fetch(`${base}/api/visitor/attachments/${a.id}${thumb ? '/thumbnail' : ''}`, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!r.ok) throw r.status;
+  return URL.createObjectURL(await r.blob());
 }
 
 /** Adds a message where its seq belongs; a seq already shown is ignored (replays, other tabs, ack and echo). */
@@ -329,6 +338,27 @@ function sendWhenReady(m) {
     renderMessage(m);
   });
 }
+
+// A file is sent over HTTP (with its progress shown where a message's state is), then arrives like any message.
+$.file.addEventListener('change', async () => {
+  const file = $.file.files[0];
+  $.file.value = '';
+  if (!file) return;
+  const m = { sender: 'visitor', body: file.name, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString(), attachment: { name: file.name, size: file.size }, progress: 0 };
+  pending.set(m.clientMsgId, m);
+  $.log.append(renderMessage(m));
+  toBottom();
+  try {
+    await startSession();
+    const { upload } = await import('../js/upload.js');
+    const sent = await upload(`${base}/api/visitor/attachments`, file, m.clientMsgId, { Authorization: `Bearer ${state.token}` }, (p) => { m.progress = p; renderMessage(m); });
+    addMessage({ ...m, ...sent });
+  } catch (e) {
+    m.failed = fileErrorText(e);
+    renderMessage(m).classList.add('failed');
+  }
+  refreshStates();
+});
 
 $.text.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); compose.requestSubmit(); }

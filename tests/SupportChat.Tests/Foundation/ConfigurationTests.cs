@@ -45,6 +45,12 @@ public sealed class ConfigurationTests(TestDatabase db) : IClassFixture<TestData
     [Fact]
     public Task Malformed_redis_configuration() => AssertStopsNaming(new(Valid()) { ["Redis:ConnectionString"] = "127.0.0.1:6379,colour=blue" }, "Redis:ConnectionString");
 
+    [Theory]
+    [InlineData("Attachments:MaxBytes", "0")]
+    [InlineData("Attachments:AllowedTypes:0", "image/svg+xml")]
+    [InlineData("Attachments:Directory", "relative/files")]
+    public Task Bad_Attachments_setting(string setting, string value) => AssertStopsNaming(new(Valid()) { [setting] = value }, setting);
+
     [Fact]
     public Task Malformed_telegram_token() => AssertStopsNaming(new(Valid()) { ["Telegram:BotToken"] = "not-a-token" }, "Telegram:BotToken");
 

@@ -19,7 +19,8 @@ public sealed record BotCall(string Method, JsonObject Args, int Status, long? M
 
 /// <summary>
 /// A fake Telegram Bot API on 127.0.0.1: records every call; sendMessage answers with a new message id, or 500 while
-/// Down, or 429 with retry_after when told; getUpdates hands out the updates a test queues.
+/// Down, or 429 with retry_after when told; getUpdates hands out the updates a test queues; getFile and /file/ serve the
+/// files a test adds.
 /// </summary>
 public sealed class FakeBotApi : IAsyncDisposable
 {
@@ -29,6 +30,7 @@ public sealed class FakeBotApi : IAsyncDisposable
     readonly ConcurrentQueue<BotCall> calls = new();
     readonly Channel<JsonObject> updates = Channel.CreateUnbounded<JsonObject>();
     readonly ConcurrentQueue<int> rateLimits = new();
+    readonly ConcurrentDictionary<string, byte[]> files = new();
     // Like Telegram's, message ids are unique per chat; each fake starts elsewhere, since test classes share a database.
     long nextMessageId = Random.Shared.Next(1, 1 << 30);
 
@@ -45,6 +47,8 @@ public sealed class FakeBotApi : IAsyncDisposable
         builder.Logging.ClearProviders();
         app = builder.Build();
         app.MapPost("/bot{token}/{method}", HandleAsync);
+        app.MapGet("/file/bot{token}/files/{fileId}", (string token, string fileId) =>
+            token == Token && files.TryGetValue(fileId, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
         app.StartAsync().GetAwaiter().GetResult();
     }
 
@@ -55,6 +59,9 @@ public sealed class FakeBotApi : IAsyncDisposable
 
     /// <summary>The next sendMessage answers 429 with this retry_after.</summary>
     public void RateLimitNext(int retryAfterSeconds) => rateLimits.Enqueue(retryAfterSeconds);
+
+    /// <summary>A file the bot can fetch with getFile and download, as if someone had sent it in a chat.</summary>
+    public void AddFile(string fileId, byte[] bytes) => files[fileId] = bytes;
 
     /// <summary>Queues an update for getUpdates (polling mode).</summary>
     public void QueueUpdate(JsonObject update) => updates.Writer.TryWrite(update);
@@ -99,6 +106,14 @@ public sealed class FakeBotApi : IAsyncDisposable
                     ["date"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
                     ["chat"] = new JsonObject { ["id"] = args["chat_id"]?.DeepClone(), ["type"] = "group", ["title"] = "Support" },
                     ["text"] = args["text"]?.DeepClone(),
+                });
+            case "getFile":
+                calls.Enqueue(new BotCall(method, args, 200, null, DateTime.UtcNow));
+                var fileId = args["file_id"]?.GetValue<string>() ?? "";
+                if (!files.TryGetValue(fileId, out var content)) return Error(400, "Bad Request: invalid file_id", 0);
+                return Ok(new JsonObject
+                {
+                    ["file_id"] = fileId, ["file_unique_id"] = "u-" + fileId, ["file_size"] = content.Length, ["file_path"] = $"files/{fileId}",
                 });
             case "getUpdates":
                 calls.Enqueue(new BotCall(method, args, 200, null, DateTime.UtcNow));

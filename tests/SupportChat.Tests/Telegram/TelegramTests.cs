@@ -171,7 +171,7 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
     }
 
     [Fact]
-    public async Task Photos_get_a_polite_answer_open_lists_conversations_and_close_closes_like_the_console()
+    public async Task Voice_messages_get_a_polite_answer_open_lists_conversations_and_close_closes_like_the_console()
     {
         await LinkedAdminAsync(host, fake);
         var visitor = await host.StartVisitorAsync(new { name = "Carol" });
@@ -180,9 +180,9 @@ public sealed class TelegramTests(TestDatabase database) : TelegramTest(database
         await socket.SendAsync(new { type = "send", clientMsgId = "v-1", body = "Need help" });
         var notification = await WaitForNotificationAsync(host, fake, AdminChat, "Need help");
 
-        var photo = new JsonObject { ["photo"] = new JsonArray(new JsonObject { ["file_id"] = "f", ["file_unique_id"] = "u", ["width"] = 1, ["height"] = 1 }) };
-        await PostWebhookAsync(host, Update(AdminChat, AdminUser, null, replyTo: notification.MessageId, extra: photo));
-        await fake.WaitForSentAsync(AdminChat, "Photos and files cannot be forwarded");
+        var voice = new JsonObject { ["voice"] = new JsonObject { ["file_id"] = "f", ["file_unique_id"] = "u", ["duration"] = 1 } };
+        await PostWebhookAsync(host, Update(AdminChat, AdminUser, null, replyTo: notification.MessageId, extra: voice));
+        await fake.WaitForSentAsync(AdminChat, "Voice messages, videos and stickers cannot be forwarded");
 
         await PostWebhookAsync(host, Update(AdminChat, AdminUser, "/open@" + BotUsername));
         var open = await fake.WaitForSentAsync(AdminChat, "Open conversations");
