@@ -53,6 +53,19 @@ public static class VisitorStore
             """, new { tokenHash, maxIdle, d?.Name, d?.Email, d?.Locale, d?.PageUrl, d?.UserAgent });
     }
 
+    /// <summary>The visitor with this token hash, unless unused for longer than maxIdle; changes nothing (downloads run it per file).</summary>
+    public static async Task<VisitorSession?> FindAsync(NpgsqlDataSource db, byte[] tokenHash, TimeSpan maxIdle)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleOrDefaultAsync<VisitorSession>("""
+            SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name
+            FROM visitors v CROSS JOIN LATERAL (
+                SELECT id FROM conversations WHERE visitor_id = v.id ORDER BY created_at DESC LIMIT 1
+            ) conv
+            WHERE v.token_hash = @tokenHash AND v.last_seen_at > now() - @maxIdle
+            """, new { tokenHash, maxIdle });
+    }
+
     /// <summary>Marks the visitor seen now (when a socket of theirs closes).</summary>
     public static async Task TouchAsync(NpgsqlDataSource db, Guid visitorId)
     {

@@ -40,7 +40,8 @@ public static class VisitorApi
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 7 + 200) return null;
-        return await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
+        // Read only: resuming would mark the visitor seen and move the admins' list version on every thumbnail fetched.
+        return await VisitorStore.FindAsync(db, AdminAuthentication.HashToken(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
     }
 
     /// <summary>
