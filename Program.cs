@@ -58,6 +58,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapVisitorApi();
     app.MapConversationsApi();
     app.MapCannedReplies();
+    app.MapTags();
     app.MapSearchApi();
     app.MapRealtime();
     app.MapTelegram();
