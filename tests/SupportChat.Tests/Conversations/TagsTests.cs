@@ -200,4 +200,26 @@ public sealed class TagsTests(TestDatabase database) : RealtimeTest(database)
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.DeleteAsync($"{conversation}/tags/1")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsJsonAsync($"{conversation}/assignee", new { adminId = (long?)null })).StatusCode);
     }
+
+    [Fact]
+    public async Task Without_the_CSRF_token_no_tag_or_assignment_changes()
+    {
+        var admin = await TestAdmins.SignInAsync(db.ConnectionString);
+        using var http = TestAdmins.CreateClient(host.App, admin);
+        var visitor = await host.StartVisitorAsync();
+        var tagId = (await CreatedAsync(http, Unique("Guarded"))).GetProperty("id").GetInt64();
+        using var forged = host.App.CreateClient();
+        forged.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
+        forged.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
+        forged.DefaultRequestHeaders.Add("Origin", forged.BaseAddress!.GetLeftPart(UriPartial.Authority));
+        var conversation = $"/api/admin/conversations/{visitor.ConversationId}";
+        Assert.Equal(HttpStatusCode.Forbidden, (await forged.PostAsJsonAsync(Url, new { name = "forged" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await forged.PatchAsJsonAsync($"{Url}/{tagId}", new { name = "forged" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await forged.DeleteAsync($"{Url}/{tagId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await forged.PutAsync($"{conversation}/tags/{tagId}", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await forged.PostAsJsonAsync($"{conversation}/assignee", new { adminId = admin.AdminId })).StatusCode);
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM tags WHERE id = @tagId", new { tagId }));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM conversation_tags WHERE conversation_id = @id", new { id = visitor.ConversationId }));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM conversations WHERE id = @id AND assigned_admin_id IS NOT NULL", new { id = visitor.ConversationId }));
+    }
 }
