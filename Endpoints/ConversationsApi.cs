@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
@@ -24,8 +25,8 @@ public sealed record AdminReplyRequest(string? ClientMsgId, string? Body, bool? 
 
 public sealed record StatusRequest(string? Status);
 
-/// <summary>AdminId null (or left out) assigns the conversation to nobody.</summary>
-public sealed record AssignRequest(long? AdminId);
+/// <summary>AdminId: an admin's id, or null for nobody. Kept as JSON so that a body without it is an error, not an unassignment.</summary>
+public sealed record AssignRequest(JsonElement AdminId);
 
 public sealed record Assignment(Guid ConversationId, long? AdminId, string? AdminName);
 
@@ -139,8 +140,14 @@ public static class ConversationsApi
     /// <summary>Assign to an active admin, or to nobody with adminId null: the same path from every transport.</summary>
     static async Task<IResult> AssignAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AssignRequest? request)
     {
-        if (request is null) return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
-        var assigned = await conversations.AssignAsync(Sender.Admin(admin, http), id, request.AdminId);
+        long? adminId = null;
+        switch (request?.AdminId.ValueKind)
+        {
+            case JsonValueKind.Null: break;
+            case JsonValueKind.Number when request.AdminId.TryGetInt64(out var given) && given > 0: adminId = given; break;
+            default: return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
+        }
+        var assigned = await conversations.AssignAsync(Sender.Admin(admin, http), id, adminId);
         return assigned.Error is { } error
             ? ToResult(error)
             : TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));

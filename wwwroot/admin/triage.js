@@ -28,10 +28,12 @@ function options(select, entries, selected) {
 function renderFilters() {
   options($('filter-assignee'), [['', t('admin.filter.anyone')], ['me', t('admin.filter.me')], ['none', t('admin.filter.unassigned')],
     ...admins.filter((a) => a.id !== session.me?.id).map((a) => [String(a.id), a.displayName])], filter.assignee);
-  filter.assignee = $('filter-assignee').value;
   options($('filter-tag'), [['', t('admin.filter.anyTag')], ...tags.all().map((tag) => [String(tag.id), tag.name])], filter.tag);
-  // A deleted tag cannot filter any more: the list goes back to every tag.
-  if (filter.tag !== $('filter-tag').value) { filter.tag = $('filter-tag').value; onFilter(); }
+  // A deleted tag or a removed admin cannot filter any more: the list goes back to showing everyone's, or every tag.
+  if (filter.assignee !== $('filter-assignee').value || filter.tag !== $('filter-tag').value) {
+    Object.assign(filter, { assignee: $('filter-assignee').value, tag: $('filter-tag').value });
+    onFilter();
+  }
 }
 
 function renderPicker() {

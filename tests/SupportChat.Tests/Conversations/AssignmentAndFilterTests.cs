@@ -107,8 +107,13 @@ public sealed class AssignmentAndFilterTests(TestDatabase database) : RealtimeTe
         var unknownConversation = await AssignAsync(http, Guid.NewGuid(), me.AdminId);
         Assert.Equal(HttpStatusCode.NotFound, unknownConversation.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await AssignAsync(http, Guid.NewGuid(), null)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync($"/api/admin/conversations/{visitor.ConversationId}/assignee",
-            new StringContent("{\"adminId\":\"someone\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        foreach (var body in new[] { "{\"adminId\":\"someone\"}", "{}", "{\"adminId\":1.5}", "{\"adminId\":-3}", "[]" })
+        {
+            var bad = await http.PostAsync($"/api/admin/conversations/{visitor.ConversationId}/assignee",
+                new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("bad_request", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        }
 
         Assert.Null(await c.ExecuteScalarAsync<long?>("SELECT assigned_admin_id FROM conversations WHERE id = @id", new { id = visitor.ConversationId }));
         Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT count(*) FROM audit_log WHERE target_id = @id AND action LIKE 'conversation.%assigned'",
