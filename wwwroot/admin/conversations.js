@@ -350,7 +350,6 @@ $('messages').addEventListener('scroll', () => {
   if ($('messages').scrollTop < 40 && thread.hasMore) loadOlder();
 });
 
-
 new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) loadPage(false); }).observe($('conv-more'));
 document.addEventListener('visibilitychange', markRead);
 
@@ -364,6 +363,8 @@ export const conversations = {
   onFrame,
   /** After a reconnect: the list again, and the open conversation's missed messages without gap or duplicate. */
   onReconnect() {
+    // Tag changes made while this console was away arrived as no frame: the tags are read again with the list.
+    tags.load(true).catch(() => {});
     loadPage(true);
     if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: thread.highest });
   },
