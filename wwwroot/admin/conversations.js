@@ -25,10 +25,16 @@ async function loadPage(reset) {
     if (list.cursor) query.set('cursor', list.cursor);
     const page = await session.call(`/api/admin/conversations?${query}`);
     if (generation !== list.generation) return;
-    if (reset) { list.items.clear(); $('conv-list').replaceChildren(); }
+    if (reset) {
+      // The open conversation stays known when the filters leave it off the list, so that its thread keeps working.
+      const open = list.items.get(thread.id);
+      list.items.clear();
+      if (open) { open.li?.remove(); list.items.set(open.id, open); }
+      $('conv-list').replaceChildren();
+    }
     for (const c of page.conversations) { list.items.set(c.id, c); $('conv-list').append(renderItem(c)); }
     list.cursor = page.nextCursor;
-    $('conv-empty').hidden = list.items.size > 0;
+    $('conv-empty').hidden = $('conv-list').children.length > 0;
     updateTitle();
   } catch (e) {
     $('conv-empty').hidden = false;
@@ -214,7 +220,7 @@ function onFrame(f) {
         if (stick) box.scrollTop = box.scrollHeight;
         if (f.sender === 'visitor') { $('typing').textContent = ''; markRead(); }
       }
-      moveToTop(c);
+      if (triage.matches(c)) moveToTop(c); else renderItem(c);
       updateTitle();
       break;
     }
