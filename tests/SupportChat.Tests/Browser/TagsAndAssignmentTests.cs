@@ -102,6 +102,9 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
         await admin.GetByLabel("Colour").FillAsync("#16a34a");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(admin.Locator("#tag-rows tr").Filter(new() { HasTextString = "Phone tag" })).ToContainTextAsync("#16a34a");
+        // The colour is shown under the strict CSP (set through the CSSOM, not a style attribute).
+        await Expect(admin.Locator("#tag-rows tr").Filter(new() { HasTextString = "Phone tag" }).Locator(".swatch"))
+            .ToHaveCSSAsync("background-color", "rgb(22, 163, 74)");
         admin.Dialog += (_, dialog) => dialog.AcceptAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Delete the tag Phone tag" }).ClickAsync();
         await Expect(admin.Locator("#tag-rows tr").Filter(new() { HasTextString = "Phone tag" })).ToHaveCountAsync(0);
