@@ -7,6 +7,8 @@ namespace SupportChat.Tests.Browser;
 /// <summary>Two admins in real consoles: what one assigns and tags, the other sees live, and the list filters by it.</summary>
 public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<BrowserHost>
 {
+    const string ReplyBox = "Reply (Enter sends, Shift+Enter starts a new line)";
+
     static ILocator Row(IPage page, string text) => page.Locator("button.conv").Filter(new() { HasTextString = text });
 
     [Fact]
@@ -20,8 +22,11 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
         await Expect(Row(bee, "Another question")).ToBeVisibleAsync();
 
         // Both open the late order; the other conversation stays unread.
+        // Opening ends by focusing the reply box; typing before that would land in the box instead.
         await Row(a, "My order is late").ClickAsync();
+        await Expect(a.GetByLabel(ReplyBox)).ToBeFocusedAsync();
         await Row(bee, "My order is late").ClickAsync();
+        await Expect(bee.GetByLabel(ReplyBox)).ToBeFocusedAsync();
 
         // A assigns it to B from the keyboard and tags it with a new tag typed in the box.
         var picker = a.GetByLabel("Assigned to", new() { Exact = true });
@@ -85,6 +90,7 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
         // A takes the tag off and unassigns; B sees both go.
         await a.GetByRole(AriaRole.Button, new() { Name = "Conversations" }).ClickAsync();
         await Row(a, "Still waiting").ClickAsync();
+        await Expect(a.GetByLabel(ReplyBox)).ToBeFocusedAsync();
         await a.GetByRole(AriaRole.Button, new() { Name = "Remove the tag Refunds" }).ClickAsync();
         await a.GetByLabel("Assigned to", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Nobody" });
         await Expect(bee.Locator("#thread-tags .chip")).ToHaveCountAsync(0);
