@@ -74,7 +74,9 @@ $('filter-assignee').addEventListener('change', () => { filter.assignee = $('fil
 $('filter-tag').addEventListener('change', () => { filter.tag = $('filter-tag').value; onFilter(); });
 $('filter-unread').addEventListener('change', () => { filter.unread = $('filter-unread').checked; onFilter(); });
 
-$('assignee').addEventListener('change', async () => {
+// Applied with the button, not on change: arrowing through a closed select fires change at every step.
+$('assign').addEventListener('submit', async (e) => {
+  e.preventDefault();
   const c = picker.conversation;
   if (!c) return;
   $('thread-error').textContent = '';

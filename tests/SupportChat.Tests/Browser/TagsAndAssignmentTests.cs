@@ -32,6 +32,9 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
         var picker = a.GetByLabel("Assigned to", new() { Exact = true });
         await Expect(picker.Locator("option", new() { HasTextString = beeName })).ToHaveCountAsync(1);
         await picker.SelectOptionAsync(new SelectOptionValue { Label = beeName });
+        var assign = a.GetByRole(AriaRole.Button, new() { Name = "Assign", Exact = true });
+        await assign.FocusAsync();
+        await a.Keyboard.PressAsync("Enter");
         var tagBox = a.GetByLabel("Add a tag (choose one or type a new name)");
         await tagBox.FillAsync("Refund <b>now</b>");
         await tagBox.PressAsync("Enter");
@@ -93,6 +96,7 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
         await Expect(a.GetByLabel(ReplyBox)).ToBeFocusedAsync();
         await a.GetByRole(AriaRole.Button, new() { Name = "Remove the tag Refunds" }).ClickAsync();
         await a.GetByLabel("Assigned to", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Nobody" });
+        await assign.ClickAsync();
         await Expect(bee.Locator("#thread-tags .chip")).ToHaveCountAsync(0);
         await Expect(Row(bee, "Still waiting").Locator(".assigned")).ToHaveCountAsync(0);
         await Expect(bee.GetByLabel("Assigned to", new() { Exact = true }).Locator("option:checked")).ToHaveTextAsync("Nobody");
