@@ -253,11 +253,7 @@ function onFrame(f) {
       onTags(f);
       break;
     case 'tags-changed':
-      // A tag was renamed, recoloured or deleted: the tags, the list's chips and the open conversation's chips again.
-      tags.load(true).catch(() => {});
-      loadPage(true);
-      if (thread.id) session.call(`/api/admin/conversations/${thread.id}`).then(
-        (fresh) => { const open = list.items.get(fresh.id); if (open && fresh.id === thread.id) { open.tags = fresh.tags; renderDetails(open); } }, () => {});
+      tags.load(true).then(applyCatalog, () => {});
       break;
     case 'presence':
       if (!c) return;
@@ -294,6 +290,19 @@ function onTags(f) {
   if (!c) return loadPage(true);
   c.tags = f.tags;
   refilter(c);
+}
+/**
+ * A tag was created, renamed, recoloured or deleted: chips take the new names and colours and a deleted tag goes. Which
+ * tags a conversation has comes only from its frames and the list, never from here: reloading the list instead raced
+ * with the "tags" frame of a tag created and put on at once, and could put back the older list.
+ */
+function applyCatalog(catalog) {
+  const byId = new Map(catalog.map((tag) => [tag.id, tag]));
+  for (const c of list.items.values()) {
+    if (!c.tags?.length) continue;
+    c.tags = c.tags.filter((tag) => byId.has(tag.id)).map((tag) => byId.get(tag.id)).sort((x, y) => x.name.localeCompare(y.name));
+    refilter(c);
+  }
 }
 triage.onAssigned = onAssigned;
 tags.onTags = onTags;

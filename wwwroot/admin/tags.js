@@ -6,17 +6,21 @@ import { session } from './session.js';
 const $ = (id) => document.getElementById(id);
 let all = [];
 let loaded = null;
+let requests = 0;
 let editing = null;
 const watchers = [];
 const editor = { conversation: null, onTags: () => {} };
 
-/** The shared list; watchers hear of every new copy. */
+/** The shared list; watchers hear of every new copy. An answer that arrives after a newer one is dropped. */
 function load(force) {
   if (!loaded || force) {
+    const request = ++requests;
     loaded = session.call('/api/admin/tags').then((list) => {
-      all = list;
-      for (const watch of watchers) watch(all);
-      return list;
+      if (request === requests) {
+        all = list;
+        for (const watch of watchers) watch(all);
+      }
+      return all;
     }, (e) => { loaded = null; throw e; });
   }
   return loaded;

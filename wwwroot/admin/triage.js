@@ -5,7 +5,7 @@ import { tags } from './tags.js';
 
 const $ = (id) => document.getElementById(id);
 const filter = { status: '', assignee: '', tag: '', unread: false };
-const picker = { conversation: null, onAssigned: () => {} };
+const picker = { conversation: null, shown: '', onAssigned: () => {} };
 let admins = [];
 let onFilter = () => {};
 
@@ -39,10 +39,14 @@ function renderFilters() {
 function renderPicker() {
   const c = picker.conversation;
   if (!c) return;
+  const current = c.assignedAdminId ? String(c.assignedAdminId) : '';
+  // A live update that leaves the assignee as it was (a tag, a message) keeps a choice not yet applied with the button.
+  const chosen = picker.shown === `${c.id}:${current}` ? $('assignee').value : current;
+  picker.shown = `${c.id}:${current}`;
   const entries = [['', t('admin.assignee.nobody')], ...admins.map((a) => [String(a.id), a.displayName])];
   // Someone no longer active still shows as the assignee until the conversation is given to another.
   if (c.assignedAdminId && !admins.some((a) => a.id === c.assignedAdminId)) entries.push([String(c.assignedAdminId), c.assignedAdminName ?? '?']);
-  options($('assignee'), entries, c.assignedAdminId ? String(c.assignedAdminId) : '');
+  options($('assignee'), entries, chosen);
 }
 
 /** Whether a conversation belongs on the list as filtered now (a live change can move it off). */
@@ -85,6 +89,7 @@ $('assign').addEventListener('submit', async (e) => {
     picker.onAssigned(await session.call(`/api/admin/conversations/${c.id}/assignee`, { method: 'POST', body: { adminId: value ? Number(value) : null } }));
   } catch (e) {
     $('thread-error').textContent = errorText(e);
+    picker.shown = '';
     renderPicker();
   }
 });
