@@ -60,6 +60,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapConversationsApi();
     app.MapAttachments();
     app.MapCannedReplies();
+    app.MapTags();
     app.MapSearchApi();
     app.MapRealtime();
     app.MapTelegram();

@@ -10,6 +10,9 @@ namespace SupportChat.Conversations;
 [JsonDerivedType(typeof(ReadEvent), "read")]
 [JsonDerivedType(typeof(PresenceEvent), "presence")]
 [JsonDerivedType(typeof(StatusChangedEvent), "status")]
+[JsonDerivedType(typeof(AssignmentChangedEvent), "assignment")]
+[JsonDerivedType(typeof(TagsChangedEvent), "tags")]
+[JsonDerivedType(typeof(TagCatalogChangedEvent), "tags-changed")]
 public abstract record ConversationEvent(Guid ConversationId);
 
 /// <summary>A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown).</summary>
@@ -23,6 +26,15 @@ public sealed record ReadEvent(Guid ConversationId, string Reader, long Seq) : C
 
 /// <summary>An admin set the conversation's status (open, pending, closed).</summary>
 public sealed record StatusChangedEvent(Guid ConversationId, string Status) : ConversationEvent(ConversationId);
+
+/// <summary>An admin assigned the conversation to an admin (AdminId null: to nobody). Admins only.</summary>
+public sealed record AssignmentChangedEvent(Guid ConversationId, long? AdminId, string? AdminName) : ConversationEvent(ConversationId);
+
+/// <summary>A tag was put on or taken off the conversation; Tags is its whole list now. Admins only.</summary>
+public sealed record TagsChangedEvent(Guid ConversationId, IReadOnlyList<Tag> Tags) : ConversationEvent(ConversationId);
+
+/// <summary>A tag was created, renamed, recoloured or deleted: consoles reload the tags and the lists that show them. Admins only.</summary>
+public sealed record TagCatalogChangedEvent() : ConversationEvent(Guid.Empty);
 
 /// <summary>
 /// Who is online changed on some instance: the visitor of ConversationId (Who = "visitor"), or whether any admin is

@@ -165,6 +165,59 @@ public sealed class ConversationService : IAsyncDisposable
         return change;
     }
 
+    /// <summary>
+    /// An admin assigns the conversation to an active admin, or to nobody (adminId null): stored, audited and the list
+    /// version moved in one transaction, then told to every admin (never the visitor: it is the team's bookkeeping).
+    /// </summary>
+    public async Task<Outcome<AssignmentChangedEvent>> AssignAsync(Sender sender, Guid conversationId, long? adminId)
+    {
+        if (sender.IsVisitor) return new ApiError("forbidden", "Only admins assign conversations.");
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        // The assignee is locked so that it cannot be removed before this commits; the conversation is locked by the update.
+        string? adminName = null;
+        if (adminId is { } id)
+        {
+            var admin = await AdminStore.FindForShareAsync(c, tx, id);
+            if (admin is null) return new ApiError("not_found", "No such admin.");
+            if (admin.Status != "active") return new ApiError("bad_request", "Only an active admin can be assigned a conversation.");
+            adminName = admin.DisplayName;
+        }
+        var change = await ConversationStore.AssignAsync(c, tx, conversationId, adminId);
+        if (change is null) return new ApiError("not_found", "No such conversation.");
+        if (change.Changed)
+            await AuditLog.WriteAsync(c, tx, new AuditEntry(adminId is null ? "conversation.unassigned" : "conversation.assigned", sender.AdminId,
+                sender.Ip, sender.UserAgent, "conversation", conversationId.ToString(), new { from = change.Previous, to = adminId }));
+        await tx.CommitAsync();
+        var assigned = new AssignmentChangedEvent(conversationId, adminId, adminName);
+        if (change.Changed) bus.Publish(assigned);
+        return assigned;
+    }
+
+    /// <summary>
+    /// An admin puts a tag on the conversation or takes it off (attach false); doing it twice changes nothing. Stored,
+    /// audited and the list version moved in one transaction, then the conversation's whole tag list is told to every admin.
+    /// </summary>
+    public async Task<Outcome<TagsChangedEvent>> TagAsync(Sender sender, Guid conversationId, long tagId, bool attach)
+    {
+        if (sender.IsVisitor) return new ApiError("forbidden", "Only admins tag conversations.");
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        if (!await ConversationStore.ExistsForShareAsync(c, tx, conversationId)) return new ApiError("not_found", "No such conversation.");
+        if (await TagStore.FindForShareAsync(c, tx, tagId) is not { } tag) return new ApiError("not_found", "No such tag.");
+        var changed = attach ? await TagStore.AttachAsync(c, tx, conversationId, tagId) : await TagStore.DetachAsync(c, tx, conversationId, tagId);
+        if (changed)
+        {
+            await ConversationStore.BumpListVersionAsync(c, tx);
+            await AuditLog.WriteAsync(c, tx, new AuditEntry(attach ? "conversation.tagged" : "conversation.untagged", sender.AdminId,
+                sender.Ip, sender.UserAgent, "conversation", conversationId.ToString(), new { tagId, tag = tag.Name }));
+        }
+        var tags = new TagsChangedEvent(conversationId, await TagStore.OfConversationAsync(c, tx, conversationId));
+        await tx.CommitAsync();
+        if (changed) bus.Publish(tags);
+        return tags;
+    }
+
     /// <summary>A visitor acts only in its own conversation; admins in any.</summary>
     static ApiError? Denied(Sender sender, Guid conversationId) =>
         sender.IsVisitor && sender.OwnConversationId != conversationId

@@ -27,6 +27,10 @@ public static class AdminStore
         return (await c.QueryAsync<AdminRow>(SelectAdmin + " WHERE status <> 'removed' ORDER BY lower(username)")).ToList();
     }
 
+    /// <summary>The admin, locked against removal until the caller's transaction ends; null when there is none.</summary>
+    public static Task<AdminRow?> FindForShareAsync(NpgsqlConnection c, NpgsqlTransaction tx, long id) =>
+        c.QuerySingleOrDefaultAsync<AdminRow>(SelectAdmin + " WHERE id = @id FOR SHARE", new { id }, tx);
+
     public static async Task<bool> AnyActiveAsync(NpgsqlDataSource db)
     {
         await using var c = await db.OpenConnectionAsync();

@@ -21,7 +21,23 @@ public sealed record ConversationSummary(
     Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt,
     string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, long UnreadCount,
-    string? VisitorUserAgent, DateTime VisitorFirstSeenAt);
+    string? VisitorUserAgent, DateTime VisitorFirstSeenAt, long? AssignedAdminId, string? AssignedAdminName)
+{
+    /// <summary>Read by a second query for the whole page (TagStore.OfConversationsAsync), not per row.</summary>
+    public IReadOnlyList<Tag> Tags { get; init; } = [];
+}
+
+/// <summary>
+/// Which conversations a list shows; every filter is optional and they combine. Unassigned and AssigneeId exclude each
+/// other; Unread means visitor messages the admins have not read.
+/// </summary>
+public sealed record ConversationFilter(string? Status = null, long? AssigneeId = null, bool Unassigned = false, long? TagId = null, bool Unread = false)
+{
+    /// <summary>A stable text of the filter for cache keys.</summary>
+    public string Key => $"{Status ?? "any"}:{(Unassigned ? "none" : AssigneeId?.ToString() ?? "any")}:{TagId?.ToString() ?? "any"}:{(Unread ? "unread" : "all")}";
+}
+
+public sealed record AssignmentChange(Guid ConversationId, long? Previous, long? AdminId, bool Changed);
 
 /// <summary>Reads of conversations and messages, and read receipts. Messages are written by ConversationWriter.</summary>
 public static class ConversationStore
@@ -142,33 +158,75 @@ public static class ConversationStore
 
     /// <summary>One conversation as the list shows it (a search result opens conversations that are not on the list's pages).</summary>
     public static async Task<ConversationSummary?> SummaryAsync(NpgsqlDataSource db, Guid conversationId) =>
-        (await ListAsync(db, null, null, null, 1, conversationId)).SingleOrDefault();
+        (await ListAsync(db, new ConversationFilter(), null, null, 1, conversationId)).SingleOrDefault();
 
     /// <summary>
     /// The admin's conversation list, newest activity first, keyset-paged on (last_activity_at, id):
     /// pass the last row's values to get the next page.
     /// </summary>
     public static async Task<IReadOnlyList<ConversationSummary>> ListAsync(
-        NpgsqlDataSource db, string? status, DateTime? afterActivity, Guid? afterId, int limit, Guid? conversationId = null)
+        NpgsqlDataSource db, ConversationFilter filter, DateTime? afterActivity, Guid? afterId, int limit, Guid? conversationId = null)
     {
         await using var c = await db.OpenConnectionAsync();
-        return (await c.QueryAsync<ConversationSummary>("""
+        // Unread asks "is there one" (stops at the first) and first compares seqs on the row, so read conversations cost nothing.
+        var rows = (await c.QueryAsync<ConversationSummary>("""
             SELECT c.id, c.status, c.created_at, c.last_activity_at, c.last_seq, c.visitor_read_seq, c.admin_read_seq,
                    v.id AS visitor_id, v.name AS visitor_name, v.email AS visitor_email, v.page_url, v.last_seen_at AS visitor_last_seen_at,
                    lm.preview AS last_message_preview, lm.sender_kind AS last_message_sender, lm.created_at AS last_message_at,
                    (SELECT count(*) FROM messages u
                     WHERE u.conversation_id = c.id AND u.seq > c.admin_read_seq AND u.sender_kind = 'visitor' AND u.deleted_at IS NULL) AS unread_count,
-                   v.user_agent AS visitor_user_agent, v.first_seen_at AS visitor_first_seen_at
+                   v.user_agent AS visitor_user_agent, v.first_seen_at AS visitor_first_seen_at,
+                   c.assigned_admin_id, aa.display_name AS assigned_admin_name
             FROM conversations c
             JOIN visitors v ON v.id = c.visitor_id
+            LEFT JOIN admins aa ON aa.id = c.assigned_admin_id
             LEFT JOIN LATERAL (
                 SELECT left(m.body, 140) AS preview, m.sender_kind, m.created_at FROM messages m
                 WHERE m.conversation_id = c.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT 1
             ) lm ON true
             WHERE (@status::text IS NULL OR c.status = @status) AND (@conversationId::uuid IS NULL OR c.id = @conversationId)
               AND (@afterActivity::timestamptz IS NULL OR (c.last_activity_at, c.id) < (@afterActivity, @afterId))
+              AND (@assigneeId::bigint IS NULL OR c.assigned_admin_id = @assigneeId)
+              AND (NOT @unassigned OR c.assigned_admin_id IS NULL)
+              AND (@tagId::bigint IS NULL OR EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = c.id AND ct.tag_id = @tagId))
+              AND (NOT @unread OR (c.last_seq > c.admin_read_seq AND EXISTS (
+                    SELECT 1 FROM messages u
+                    WHERE u.conversation_id = c.id AND u.seq > c.admin_read_seq AND u.sender_kind = 'visitor' AND u.deleted_at IS NULL)))
             ORDER BY c.last_activity_at DESC, c.id DESC
             LIMIT @limit
-            """, new { status, afterActivity, afterId, limit, conversationId })).AsList();
+            """, new
+            {
+                status = filter.Status, afterActivity, afterId, limit, conversationId, assigneeId = filter.AssigneeId, unassigned = filter.Unassigned,
+                tagId = filter.TagId, unread = filter.Unread,
+            })).AsList();
+        var tags = await TagStore.OfConversationsAsync(c, null, rows.Select(r => r.Id).ToList());
+        return rows.Select(r => tags.TryGetValue(r.Id, out var t) ? r with { Tags = t } : r).ToList();
     }
+
+    /// <summary>
+    /// Assigns the conversation (adminId null: to nobody) in the caller's transaction; null when there is no such
+    /// conversation. Changed is false when it already was (nothing is written then).
+    /// </summary>
+    public static Task<AssignmentChange?> AssignAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, long? adminId) =>
+        c.QuerySingleOrDefaultAsync<AssignmentChange>("""
+            WITH old AS (
+                SELECT id, assigned_admin_id FROM conversations WHERE id = @conversationId FOR UPDATE
+            ), upd AS (
+                UPDATE conversations SET assigned_admin_id = @adminId
+                WHERE id = @conversationId AND assigned_admin_id IS DISTINCT FROM @adminId::bigint
+                RETURNING id
+            ), list_changed AS (
+                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd)
+            )
+            SELECT old.id AS conversation_id, old.assigned_admin_id AS previous, @adminId::bigint AS admin_id, EXISTS (SELECT 1 FROM upd) AS changed
+            FROM old
+            """, new { conversationId, adminId }, tx);
+
+    /// <summary>Moves the list version in the caller's transaction, for a change the lists show that has no statement of its own here.</summary>
+    public static Task BumpListVersionAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
+        c.ExecuteAsync("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1", transaction: tx);
+
+    /// <summary>Whether the conversation exists, locked against deletion until the caller's transaction ends.</summary>
+    public static async Task<bool> ExistsForShareAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId) =>
+        await c.QuerySingleOrDefaultAsync<int?>("SELECT 1 FROM conversations WHERE id = @conversationId FOR SHARE", new { conversationId }, tx) is not null;
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
@@ -12,7 +13,8 @@ namespace SupportChat.Endpoints;
 public sealed record ConversationListItem(
     Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt);
+    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt,
+    long? AssignedAdminId, string? AssignedAdminName, IReadOnlyList<Tag> Tags);
 
 public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conversations, string? NextCursor);
 
@@ -22,6 +24,14 @@ public sealed record MessageList(IReadOnlyList<MessageView> Messages, bool HasMo
 public sealed record AdminReplyRequest(string? ClientMsgId, string? Body, bool? Note = null);
 
 public sealed record StatusRequest(string? Status);
+
+/// <summary>AdminId: an admin's id, or null for nobody. Kept as JSON so that a body without it is an error, not an unassignment.</summary>
+public sealed record AssignRequest(JsonElement AdminId);
+
+public sealed record Assignment(Guid ConversationId, long? AdminId, string? AdminName);
+
+/// <summary>The list's query string as sent; ParseFilter checks it.</summary>
+public sealed record ListQuery(string? Status, string? Assignee, string? Tag, string? Unread, string? Cursor, int? Limit);
 
 public sealed record SentMessage(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate)
 {
@@ -40,27 +50,59 @@ public static class ConversationsApi
         group.MapGet("/{id:guid}/messages", MessagesAsync);
         group.MapPost("/{id:guid}/messages", ReplyAsync);
         group.MapPost("/{id:guid}/status", SetStatusAsync);
+        group.MapPost("/{id:guid}/assignee", AssignAsync);
         return group;
     }
 
-    /// <summary>Newest activity first; status filters; cursor is the previous page's nextCursor.</summary>
-    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, ConnectionManager sockets, string? status, string? cursor, int? limit)
+    /// <summary>Newest activity first; filters by status, assignee, tag and unread, combined; cursor is the previous page's nextCursor.</summary>
+    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, ConnectionManager sockets, AdminPrincipal admin,
+        [AsParameters] ListQuery query)
     {
-        if (status is not null && !ConversationService.Statuses.Contains(status)) return ApiError.BadRequest("status must be open, pending or closed.");
-        if (limit is < 1 or > 100) return ApiError.BadRequest("limit must be 1 to 100.");
+        var parsed = ParseFilter(query, admin);
+        if (parsed.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
+        var filter = parsed.Value!;
+        if (query.Limit is < 1 or > 100) return ApiError.BadRequest("limit must be 1 to 100.");
         (DateTime At, Guid Id)? after = null;
-        if (cursor is not null)
+        if (query.Cursor is not null)
         {
-            after = DecodeCursor(cursor);
+            after = DecodeCursor(query.Cursor);
             if (after is null) return ApiError.BadRequest("cursor is not one this API returned.");
         }
-        var take = limit ?? 50;
+        var take = query.Limit ?? 50;
         // The first page is what every console asks for on every change; later pages are rarer and come from the database.
-        var rows = after is null ? await cache.FirstPageAsync(status, take) : await ConversationStore.ListAsync(db, status, after?.At, after?.Id, take);
+        var rows = after is null ? await cache.FirstPageAsync(filter, take) : await ConversationStore.ListAsync(db, filter, after?.At, after?.Id, take);
         var online = await sockets.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
         var items = rows.Select(r => Item(r, online.Contains(r.Id))).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));
+    }
+
+    /// <summary>The filter the query string asks for ("me" is the asking admin), or what is wrong with it.</summary>
+    static Outcome<ConversationFilter> ParseFilter(ListQuery q, AdminPrincipal admin)
+    {
+        if (q.Status is not null && !ConversationService.Statuses.Contains(q.Status)) return new ApiError("bad_request", "status must be open, pending or closed.");
+        long? assigneeId = null;
+        var unassigned = false;
+        switch (q.Assignee)
+        {
+            case null: break;
+            case "me": assigneeId = admin.AdminId; break;
+            case "none": unassigned = true; break;
+            default:
+                if (!long.TryParse(q.Assignee, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+                    return new ApiError("bad_request", "assignee must be an admin id, me or none.");
+                assigneeId = id;
+                break;
+        }
+        long? tagId = null;
+        if (q.Tag is not null)
+        {
+            if (!long.TryParse(q.Tag, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+                return new ApiError("bad_request", "tag must be a tag id.");
+            tagId = id;
+        }
+        if (q.Unread is not null and not "true" and not "false") return new ApiError("bad_request", "unread must be true or false.");
+        return new ConversationFilter(q.Status, assigneeId, unassigned, tagId, q.Unread == "true");
     }
 
     /// <summary>One conversation as the list shows it.</summary>
@@ -73,7 +115,7 @@ public static class ConversationsApi
 
     static ConversationListItem Item(ConversationSummary r, bool online) => new(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq,
         r.VisitorReadSeq, r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online,
-        r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt);
+        r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt, r.AssignedAdminId, r.AssignedAdminName, r.Tags);
 
     static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
     {
@@ -97,6 +139,22 @@ public static class ConversationsApi
     {
         var changed = await conversations.SetStatusAsync(Sender.Admin(admin, http), id, request?.Status);
         return changed.Error is { } error ? ToResult(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
+    }
+
+    /// <summary>Assign to an active admin, or to nobody with adminId null: the same path from every transport.</summary>
+    static async Task<IResult> AssignAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AssignRequest? request)
+    {
+        long? adminId = null;
+        switch (request?.AdminId.ValueKind)
+        {
+            case JsonValueKind.Null: break;
+            case JsonValueKind.Number when request.AdminId.TryGetInt64(out var given) && given > 0: adminId = given; break;
+            default: return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
+        }
+        var assigned = await conversations.AssignAsync(Sender.Admin(admin, http), id, adminId);
+        return assigned.Error is { } error
+            ? ToResult(error)
+            : TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));
     }
 
     internal static IResult ToResult(ApiError e) => e.Error switch

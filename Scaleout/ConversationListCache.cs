@@ -19,17 +19,18 @@ public sealed class ConversationListCache(NpgsqlDataSource db, IMemoryCache memo
     static readonly Counter Lookups = Metrics.CreateCounter("supportchat_conversation_list_cache_total",
         "First-page conversation list lookups, by result (hit, miss)", "result");
 
-    public async Task<IReadOnlyList<ConversationSummary>> FirstPageAsync(string? status, int limit)
+    /// <summary>The first page for this filter; "me" must already be the admin's id, so that each admin's page has its own key.</summary>
+    public async Task<IReadOnlyList<ConversationSummary>> FirstPageAsync(ConversationFilter filter, int limit)
     {
         var version = await ConversationStore.ListVersionAsync(db);
-        var key = $"sc:convlist:{version}:{status ?? "any"}:{limit}";
+        var key = $"sc:convlist:{version}:{filter.Key}:{limit}";
         if (await GetAsync(key) is { } cached)
         {
             Lookups.WithLabels("hit").Inc();
             return cached;
         }
         Lookups.WithLabels("miss").Inc();
-        var rows = await ConversationStore.ListAsync(db, status, null, null, limit);
+        var rows = await ConversationStore.ListAsync(db, filter, null, null, limit);
         Set(key, rows);
         return rows;
     }

@@ -61,7 +61,9 @@ public sealed class ConnectionManager
         var frame = new OutboundFrame(Frames.Of(e), e is MessageStoredEvent m ? m.ReceivedAt : 0);
         var seq = e is MessageStoredEvent stored ? stored.Message.Seq : 0;
         // A visitor's own typing and notes go to admins only; everything else goes to both sides.
-        var adminsOnly = e is TypingEvent { Sender: Sender.VisitorKind } or MessageStoredEvent { Message.Sender: Sender.NoteKind };
+        // Assignment and tags are the team's own bookkeeping: admins only too.
+        var adminsOnly = e is TypingEvent { Sender: Sender.VisitorKind } or MessageStoredEvent { Message.Sender: Sender.NoteKind }
+            or AssignmentChangedEvent or TagsChangedEvent or TagCatalogChangedEvent;
         if (!adminsOnly && visitors.TryGetValue(e.ConversationId, out var tabs))
             foreach (var c in tabs) c.Deliver(e.ConversationId, seq, frame);
         foreach (var c in admins) c.Deliver(e.ConversationId, seq, frame);

@@ -109,6 +109,27 @@ public sealed record StatusFrame(Guid ConversationId, string Status)
     [JsonPropertyOrder(-1)] public string Type => "status";
 }
 
+/// <summary>To admins: who the conversation is assigned to now (both null: nobody).</summary>
+public sealed record AssignmentFrame(
+    Guid ConversationId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? AdminId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? AdminName)
+{
+    [JsonPropertyOrder(-1)] public string Type => "assignment";
+}
+
+/// <summary>To admins: the conversation's whole tag list after a tag was put on or taken off.</summary>
+public sealed record TagsFrame(Guid ConversationId, IReadOnlyList<Tag> Tags)
+{
+    [JsonPropertyOrder(-1)] public string Type => "tags";
+}
+
+/// <summary>To admins: a tag was created, renamed, recoloured or deleted; reload the tags and the conversation list.</summary>
+public sealed record TagsChangedFrame
+{
+    [JsonPropertyOrder(-1)] public string Type => "tags-changed";
+}
+
 public sealed record ErrorFrame(string Error, string Message, string? ClientMsgId)
 {
     [JsonPropertyOrder(-1)] public string Type => "error";
@@ -126,6 +147,9 @@ public sealed record ErrorFrame(string Error, string Message, string? ClientMsgI
 [JsonSerializable(typeof(PresenceFrame))]
 [JsonSerializable(typeof(ErrorFrame))]
 [JsonSerializable(typeof(StatusFrame))]
+[JsonSerializable(typeof(AssignmentFrame))]
+[JsonSerializable(typeof(TagsFrame))]
+[JsonSerializable(typeof(TagsChangedFrame))]
 partial class ProtocolJson : JsonSerializerContext;
 
 /// <summary>Turns frames into UTF-8 JSON once; the same bytes go to every socket that receives them.</summary>
@@ -147,6 +171,9 @@ public static class Frames
         TypingEvent t => JsonSerializer.SerializeToUtf8Bytes(new TypingFrame(t.ConversationId, t.Sender, t.Name), ProtocolJson.Default.TypingFrame),
         ReadEvent r => JsonSerializer.SerializeToUtf8Bytes(new ReadFrame(r.ConversationId, r.Reader, r.Seq), ProtocolJson.Default.ReadFrame),
         StatusChangedEvent c => JsonSerializer.SerializeToUtf8Bytes(new StatusFrame(c.ConversationId, c.Status), ProtocolJson.Default.StatusFrame),
+        AssignmentChangedEvent a => JsonSerializer.SerializeToUtf8Bytes(new AssignmentFrame(a.ConversationId, a.AdminId, a.AdminName), ProtocolJson.Default.AssignmentFrame),
+        TagsChangedEvent g => JsonSerializer.SerializeToUtf8Bytes(new TagsFrame(g.ConversationId, g.Tags), ProtocolJson.Default.TagsFrame),
+        TagCatalogChangedEvent => JsonSerializer.SerializeToUtf8Bytes(new TagsChangedFrame(), ProtocolJson.Default.TagsChangedFrame),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no frame for this event"),
     };
 

@@ -5,11 +5,12 @@ import { conversations } from './conversations.js';
 import './search.js';
 import { team } from './team.js';
 import { canned } from './canned.js';
+import { tags } from './tags.js';
 
 const $ = (id) => document.getElementById(id);
 const localeKey = 'supportchat:locale';
 
-const views = { conversations, ...canned.view, ...team };
+const views = { conversations, ...canned.view, ...tags.view, ...team };
 let currentView = 'conversations';
 session.onSignedOut = () => signedOut();
 

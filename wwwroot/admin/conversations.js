@@ -1,11 +1,13 @@
-// The conversation list (filters, unread badges, live updates, infinite scroll) and the open conversation (paging, replies, receipts).
+// The conversation list (unread badges, assignee and tags, live updates, infinite scroll) and the open conversation (paging, replies, receipts, files).
 import { el, t, errorText, fileErrorText, formatTime, formatDateTime, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
 import { upload } from '../js/upload.js';
 import { session } from './session.js';
 import { canned } from './canned.js';
+import { tags } from './tags.js';
+import { triage } from './triage.js';
 
 const $ = (id) => document.getElementById(id);
-const list = { items: new Map(), status: '', cursor: null, loading: false, generation: 0 };
+const list = { items: new Map(), cursor: null, loading: false, generation: 0 };
 const thread = { mode: 'reply', id: null, bySeq: new Map(), pending: new Map(), lowest: Infinity, highest: 0, hasMore: false, loading: false, typingTimer: 0, lastTyping: 0 };
 
 const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
@@ -20,15 +22,20 @@ async function loadPage(reset) {
   const generation = list.generation;
   list.loading = true;
   try {
-    const query = new URLSearchParams({ limit: '30' });
-    if (list.status) query.set('status', list.status);
+    const query = triage.query(new URLSearchParams({ limit: '30' }));
     if (list.cursor) query.set('cursor', list.cursor);
     const page = await session.call(`/api/admin/conversations?${query}`);
     if (generation !== list.generation) return;
-    if (reset) { list.items.clear(); $('conv-list').replaceChildren(); }
+    if (reset) {
+      // The open conversation stays known when the filters leave it off the list, so that its thread keeps working.
+      const open = list.items.get(thread.id);
+      list.items.clear();
+      if (open) { open.li?.remove(); list.items.set(open.id, open); }
+      $('conv-list').replaceChildren();
+    }
     for (const c of page.conversations) { list.items.set(c.id, c); $('conv-list').append(renderItem(c)); }
     list.cursor = page.nextCursor;
-    $('conv-empty').hidden = list.items.size > 0;
+    $('conv-empty').hidden = $('conv-list').children.length > 0;
     updateTitle();
   } catch (e) {
     $('conv-empty').hidden = false;
@@ -48,7 +55,10 @@ function renderItem(c) {
     el('time', { datetime: c.lastActivityAt, text: formatTime(c.lastMessageAt ?? c.lastActivityAt) }),
     el('span', { class: 'preview', text: c.lastMessagePreview ?? t('admin.conversations.noMessages') }),
     c.unreadCount > 0 ? el('span', { class: 'badge', text: String(c.unreadCount), 'aria-hidden': 'true' }) : null,
-    c.unreadCount > 0 ? el('span', { class: 'sr', text: t('admin.unread', { count: c.unreadCount }) }) : null));
+    c.unreadCount > 0 ? el('span', { class: 'sr', text: t('admin.unread', { count: c.unreadCount }) }) : null,
+    c.assignedAdminId || c.tags?.length ? el('span', { class: 'triage' },
+      c.assignedAdminId ? el('span', { class: 'assigned', text: t('admin.assignee.short', { name: c.assignedAdminName ?? '?' }) }) : null,
+      tags.chips(c.tags, 'span')) : null));
   c.li = li;
   return li;
 }
@@ -112,6 +122,8 @@ async function openAt(id, seq) {
 
 function renderDetails(c) {
   $('thread-title').textContent = nameOf(c);
+  triage.showFor(c);
+  tags.showFor(c);
   $('status-toggle').textContent = t(c.status === 'closed' ? 'admin.thread.reopen' : 'admin.thread.close');
   const row = (key, value) => [el('dt', { text: t(key) }), el('dd', {}, value ?? '—')];
   const page = c.pageUrl ? el('a', { href: c.pageUrl, target: '_blank', rel: 'noopener noreferrer', text: c.pageUrl }) : null;
@@ -212,7 +224,7 @@ function onFrame(f) {
         if (stick) box.scrollTop = box.scrollHeight;
         if (f.sender === 'visitor') { $('typing').textContent = ''; markRead(); }
       }
-      moveToTop(c);
+      if (triage.matches(c)) moveToTop(c); else renderItem(c);
       updateTitle();
       break;
     }
@@ -236,8 +248,16 @@ function onFrame(f) {
     case 'status':
       if (!c) return loadPage(true);
       c.status = f.status;
-      if (list.status && list.status !== c.status) { c.li?.remove(); list.items.delete(c.id); } else renderItem(c);
-      if (c.id === thread.id) renderDetails(c);
+      refilter(c);
+      break;
+    case 'assignment':
+      onAssigned(f);
+      break;
+    case 'tags':
+      onTags(f);
+      break;
+    case 'tags-changed':
+      tags.load(true).then(applyCatalog, () => {});
       break;
     case 'presence':
       if (!c) return;
@@ -252,6 +272,45 @@ function onFrame(f) {
     }
   }
 }
+
+/** After a live change: the row goes when it no longer fits the filters (unless it is the open conversation), else shows the change. */
+function refilter(c) {
+  if (!triage.matches(c) && c.id !== thread.id) { c.li?.remove(); list.items.delete(c.id); } else renderItem(c);
+  if (c.id === thread.id) renderDetails(c);
+  updateTitle();
+}
+
+/** An assignment from this console's answer or another's frame; a conversation that now fits the filters comes in with a reload. */
+function onAssigned(f) {
+  const c = list.items.get(f.conversationId);
+  if (!c) return loadPage(true);
+  Object.assign(c, { assignedAdminId: f.adminId, assignedAdminName: f.adminName });
+  refilter(c);
+}
+
+/** A conversation's whole tag list, from this console's answer or another's frame. */
+function onTags(f) {
+  const c = list.items.get(f.conversationId);
+  if (!c) return loadPage(true);
+  c.tags = f.tags;
+  refilter(c);
+}
+/**
+ * A tag was created, renamed, recoloured or deleted: chips take the new names and colours and a deleted tag goes. Which
+ * tags a conversation has comes only from its frames and the list, never from here: reloading the list instead raced
+ * with the "tags" frame of a tag created and put on at once, and could put back the older list.
+ */
+function applyCatalog(catalog) {
+  const byId = new Map(catalog.map((tag) => [tag.id, tag]));
+  for (const c of list.items.values()) {
+    if (!c.tags?.length) continue;
+    c.tags = c.tags.filter((tag) => byId.has(tag.id)).map((tag) => byId.get(tag.id)).sort((x, y) => x.name.localeCompare(y.name));
+    refilter(c);
+  }
+}
+triage.onAssigned = onAssigned;
+tags.onTags = onTags;
+triage.onFilter = () => loadPage(true);
 
 // ---- Close and reopen
 $('status-toggle').addEventListener('click', async () => {
@@ -336,28 +395,28 @@ $('messages').addEventListener('scroll', () => {
   if ($('messages').scrollTop < 40 && thread.hasMore) loadOlder();
 });
 
-for (const b of document.querySelectorAll('.filters button')) {
-  b.addEventListener('click', () => {
-    list.status = b.dataset.status;
-    for (const other of document.querySelectorAll('.filters button')) other.setAttribute('aria-pressed', String(other === b));
-    loadPage(true);
-  });
-}
-
 new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) loadPage(false); }).observe($('conv-more'));
 document.addEventListener('visibilitychange', markRead);
 
 export const conversations = {
-  show: () => loadPage(true),
+  show() {
+    triage.loadAdmins();
+    tags.load(true).catch(() => {});
+    loadPage(true);
+  },
   openAt,
   onFrame,
   /** After a reconnect: the list again, and the open conversation's missed messages without gap or duplicate. */
   onReconnect() {
+    // Tag changes made while this console was away arrived as no frame: the tags are read again with the list.
+    tags.load(true).catch(() => {});
     loadPage(true);
     if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: thread.highest });
   },
   relabel() {
     setMode(thread.mode);
+    triage.relabel();
+    tags.relabel();
     for (const c of list.items.values()) renderItem(c);
     const c = list.items.get(thread.id);
     if (c) { renderDetails(c); for (const m of thread.bySeq.values()) render(m); }

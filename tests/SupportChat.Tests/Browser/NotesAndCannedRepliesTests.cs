@@ -30,6 +30,8 @@ public sealed class NotesAndCannedRepliesTests(BrowserHost b) : IClassFixture<Br
         await BrowserHost.VisitorWritesAsync(visitor, "Where is my refund?");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Conversations" }).ClickAsync();
         await admin.Locator("button.conv").Filter(new() { HasTextString = "Where is my refund?" }).ClickAsync();
+        // Opening ends by focusing the reply box; keys pressed before that would land in the box instead.
+        await Expect(admin.GetByLabel(ReplyBox)).ToBeFocusedAsync();
 
         // The note: switched on from the keyboard, shown to the admin as a note.
         var noteToggle = admin.GetByRole(AriaRole.Button, new() { Name = "Note", Exact = true });
