@@ -53,16 +53,22 @@ public sealed class Recorder
     public long At(double secondsFromStart) => Start + (long)(secondsFromStart * Stopwatch.Frequency);
 
     /// <summary>Runs action at rate per second from startSeconds for durationSeconds, on schedule, never waiting for an action to finish.</summary>
-    public async Task OpenLoopAsync(double rate, double startSeconds, double durationSeconds, Action<long, long> action, CancellationToken ct)
+    /// <param name="rampSeconds">
+    /// The rate climbs from a tenth to the full rate over the first rampSeconds (the warm-up): at full rate from the first
+    /// second, a cold service (JIT compiling for its first seconds) built a queue that it spent the measured run draining.
+    /// </param>
+    public async Task OpenLoopAsync(double rate, double startSeconds, double durationSeconds, Action<long, long> action, CancellationToken ct,
+        double rampSeconds = 0)
     {
         var first = At(startSeconds);
-        var count = (long)Math.Floor(rate * durationSeconds);
-        for (long k = 0; k < count && !ct.IsCancellationRequested; k++)
+        var t = 0.0; // seconds after first
+        for (long k = 0; t < durationSeconds && !ct.IsCancellationRequested; k++)
         {
-            var due = first + (long)(k * Stopwatch.Frequency / rate);
+            var due = first + (long)(t * Stopwatch.Frequency);
             var wait = due - Stopwatch.GetTimestamp();
             if (wait > Stopwatch.Frequency / 1000) await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), ct);
             action(k, due);
+            t += 1 / (t < rampSeconds ? rate * (0.1 + 0.9 * t / rampSeconds) : rate);
         }
     }
 }

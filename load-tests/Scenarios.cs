@@ -58,7 +58,7 @@ public static partial class Scenarios
             var id = "v" + k;
             scheduled[id] = due;
             visitors[k % visitors.Length].Socket.Send(new { type = "send", clientMsgId = id, body = $"load message {k}" });
-        }, ct);
+        }, ct, rampSeconds: o.WarmupSeconds);
         var adminLoad = adminSockets.Count == 0 || o.AdminRate <= 0 ? Task.CompletedTask : rec.OpenLoopAsync(o.AdminRate, 0, total, (k, due) =>
         {
             var id = "a" + k;
@@ -67,7 +67,7 @@ public static partial class Scenarios
             {
                 type = "send", conversationId = visitors[k % visitors.Length].Visitor.ConversationId, clientMsgId = id, body = $"load reply {k}",
             });
-        }, ct);
+        }, ct, rampSeconds: o.WarmupSeconds);
         await Task.WhenAll(visitorLoad, adminLoad);
         // Let what is in flight arrive (bounded), so that the slowest answers are counted, not dropped.
         var sent = (long)Math.Floor(o.Rate * total);
@@ -120,7 +120,7 @@ public static partial class Scenarios
                 }
                 catch (HttpRequestException) { rec[metric].Error(); }
             }, ct));
-        }, ct);
+        }, ct, rampSeconds: o.WarmupSeconds);
         await Task.WhenAll(pending);
         var after = await CacheCountsAsync(http, ct);
         var (hits, misses) = (after.Hits - before.Hits, after.Misses - before.Misses);

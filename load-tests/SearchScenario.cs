@@ -61,7 +61,7 @@ public static partial class Scenarios
                 }
                 catch (HttpRequestException) { rec["api_search"].Error(); }
             }, ct));
-        }, ct);
+        }, ct, rampSeconds: o.WarmupSeconds);
         await Task.WhenAll(pending);
     }
 
