@@ -32,7 +32,7 @@ const $ = {
   file: el('input', { type: 'file', hidden: true }),
 };
 const compose = el('form', { class: 'compose' },
-  el('button', { type: 'button', class: 'attach', 'data-i18n-label': 'file.attach', 'data-i18n-title': 'file.attach', text: '📎', onclick: () => $.file.click() }),
+  el('button', { type: 'button', class: 'attach', 'data-i18n-label': 'file.attach', 'data-i18n-title': 'file.attach', text: '+', onclick: () => $.file.click() }),
   $.file, el('label', { for: 'text', class: 'sr', 'data-i18n': 'widget.messageLabel' }), $.text,
   el('button', { type: 'submit', 'data-i18n': 'widget.send' }));
 const panel = el('section', { id: 'panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'title', hidden: true },

@@ -172,6 +172,17 @@ public sealed class PagesTests(BrowserHost b, ITestOutputHelper output) : IClass
         await BrowserHost.VisitorWritesAsync(visitor, "Great, thank you!");
         await Expect(ConsoleMessage(admin, "Great, thank you!")).ToBeVisibleAsync();
         await Expect(WidgetMessage(visitor, "Great, thank you!").Locator(".state")).ToHaveTextAsync("Read");
+        // The conversation tools in the picture: a file from the visitor, a tag, and the conversation assigned.
+        await visitor.Locator(".compose input[type=file]").SetInputFilesAsync(new FilePayload { Name = "receipt-4411.pdf", MimeType = "application/pdf", Buffer = Attachments.AttachmentFiles.Pdf });
+        await Expect(admin.Locator("#messages .file").Filter(new() { HasTextString = "receipt-4411.pdf" })).ToBeVisibleAsync();
+        var tagBox = admin.GetByLabel("Add a tag (choose one or type a new name)");
+        await tagBox.FillAsync("VIP");
+        await tagBox.PressAsync("Enter");
+        await Expect(admin.Locator("#thread-tags .chip-name")).ToHaveTextAsync("VIP");
+        var picker = admin.GetByLabel("Assigned to", new() { Exact = true });
+        await picker.SelectOptionAsync(new SelectOptionValue { Index = 1 });
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Assign", Exact = true }).ClickAsync();
+        await Expect(admin.Locator("button.conv .assigned").First).ToBeVisibleAsync();
 
         await visitor.ScreenshotAsync(new() { Path = Path.Combine(folder, "widget-desktop.png") });
         await admin.ScreenshotAsync(new() { Path = Path.Combine(folder, "console.png") });
