@@ -28,6 +28,7 @@ public sealed class SocketConnection
     bool dropQueued;
     WebSocketCloseStatus closeStatus = CloseCodes.Normal;
     string closeReason = "";
+    readonly int capacity;
 
     public SocketConnection(WebSocket socket, string kind, RealtimeOptions options, ILogger log)
     {
@@ -36,7 +37,8 @@ public sealed class SocketConnection
         this.log = log;
         Kind = kind;
         Id = Interlocked.Increment(ref lastId);
-        outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(options.OutboundQueueCapacity)
+        capacity = kind == "admin" ? options.AdminOutboundQueueCapacity : options.OutboundQueueCapacity;
+        outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -59,7 +61,7 @@ public sealed class SocketConnection
             if (closeRequested) return;
             if (heldBack is not null)
             {
-                if (heldBack.Count < options.OutboundQueueCapacity) heldBack.Add((conversationId, seq, frame));
+                if (heldBack.Count < capacity) heldBack.Add((conversationId, seq, frame));
                 else Overflow();
                 return;
             }

@@ -60,17 +60,23 @@ public sealed class LoadSocket : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
     }
 
+    /// <summary>Set when the server closed the socket or the connection broke before the run ended it (e.g. 4001: too slow).</summary>
+    public string? LostBecause { get; private set; }
+    volatile bool closing;
+
     async Task ReceiveLoopAsync(Action<FrameInfo> onFrame, CancellationToken ct)
     {
         try
         {
             while (socket.State == WebSocketState.Open) onFrame(FrameInfo.Read((await ReceiveBytesAsync(ct)).Span));
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or JsonException) { }
+        catch (Exception ex) when (ex is WebSocketException or JsonException) { if (!closing) LostBecause ??= ex.Message; }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException) { }
     }
 
     public async ValueTask DisposeAsync()
     {
+        closing = true;
         outbound.Writer.TryComplete();
         if (socket.State == WebSocketState.Open)
         {

@@ -52,6 +52,10 @@ public sealed class Recorder
 
     public long At(double secondsFromStart) => Start + (long)(secondsFromStart * Stopwatch.Frequency);
 
+    /// <summary>Seconds since Start. A schedule begins here after its setup: scheduled from Start, the setup's seconds
+    /// (23 s to connect 10,000 visitors) were sent at once when it ended, a backlog the measured run then drained.</summary>
+    public double Now => (double)(Stopwatch.GetTimestamp() - Start) / Stopwatch.Frequency;
+
     /// <summary>Runs action at rate per second from startSeconds for durationSeconds, on schedule, never waiting for an action to finish.</summary>
     /// <param name="rampSeconds">
     /// The rate climbs from a tenth to the full rate over the first rampSeconds (the warm-up): at full rate from the first
@@ -61,15 +65,26 @@ public sealed class Recorder
         double rampSeconds = 0)
     {
         var first = At(startSeconds);
-        var t = 0.0; // seconds after first
-        for (long k = 0; t < durationSeconds && !ct.IsCancellationRequested; k++)
+        for (long k = 0; ScheduledAt(k, rate, rampSeconds) is var t && t < durationSeconds && !ct.IsCancellationRequested; k++)
         {
             var due = first + (long)(t * Stopwatch.Frequency);
             var wait = due - Stopwatch.GetTimestamp();
             if (wait > Stopwatch.Frequency / 1000) await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), ct);
             action(k, due);
-            t += 1 / (t < rampSeconds ? rate * (0.1 + 0.9 * t / rampSeconds) : rate);
         }
+    }
+
+    /// <summary>
+    /// When the k-th event is due, in seconds: the k for which the events so far, the integral of the rate, reach k. The rate
+    /// is rate·(0.1 + 0.9·t/ramp) during the ramp (rate·(0.1·t + 0.45·t²/ramp) events by t), then the full rate.
+    /// </summary>
+    public static double ScheduledAt(long k, double rate, double rampSeconds)
+    {
+        var inRamp = 0.55 * rate * rampSeconds;
+        if (k >= inRamp) return rampSeconds + (k - inRamp) / rate;
+        var a = 0.45 * rate / rampSeconds;
+        var b = 0.1 * rate;
+        return (-b + Math.Sqrt(b * b + 4 * a * k)) / (2 * a);
     }
 }
 

@@ -51,15 +51,18 @@ public static partial class Scenarios
             adminSockets.Add(socket);
         }
 
-        rec.MeasureFrom = rec.At(o.WarmupSeconds);
+        var begin = rec.Now;
+        rec.MeasureFrom = rec.At(begin + o.WarmupSeconds);
         var total = o.WarmupSeconds + o.DurationSeconds;
-        var visitorLoad = rec.OpenLoopAsync(o.Rate, 0, total, (k, due) =>
+        long sent = 0;
+        var visitorLoad = rec.OpenLoopAsync(o.Rate, begin, total, (k, due) =>
         {
+            Interlocked.Increment(ref sent);
             var id = "v" + k;
             scheduled[id] = due;
             visitors[k % visitors.Length].Socket.Send(new { type = "send", clientMsgId = id, body = $"load message {k}" });
         }, ct, rampSeconds: o.WarmupSeconds);
-        var adminLoad = adminSockets.Count == 0 || o.AdminRate <= 0 ? Task.CompletedTask : rec.OpenLoopAsync(o.AdminRate, 0, total, (k, due) =>
+        var adminLoad = adminSockets.Count == 0 || o.AdminRate <= 0 ? Task.CompletedTask : rec.OpenLoopAsync(o.AdminRate, begin, total, (k, due) =>
         {
             var id = "a" + k;
             scheduled[id] = due;
@@ -70,11 +73,15 @@ public static partial class Scenarios
         }, ct, rampSeconds: o.WarmupSeconds);
         await Task.WhenAll(visitorLoad, adminLoad);
         // Let what is in flight arrive (bounded), so that the slowest answers are counted, not dropped.
-        var sent = (long)Math.Floor(o.Rate * total);
         for (var i = 0; i < 300 && Interlocked.Read(ref stored) + Interlocked.Read(ref refused) < sent; i++) await Task.Delay(100, ct);
         values["chat.messages_sent"] = sent;
         values["chat.messages_acked"] = stored;
         values["chat.messages_refused"] = refused;
+        // A socket the server closed stops counting: say so, or fewer deliveries would look like faster ones.
+        values["chat.admin_sockets_lost"] = adminSockets.Count(s => s.LostBecause is not null);
+        values["chat.visitor_sockets_lost"] = visitors.Count(v => v.Socket.LostBecause is not null);
+        foreach (var reason in adminSockets.Select(s => s.LostBecause).Where(r => r is not null).Distinct().Take(3))
+            Console.Error.WriteLine($"an admin socket was lost: {reason}");
         await Task.WhenAll(adminSockets.Select(s => s.DisposeAsync().AsTask()).Concat(visitors.Select(v => v.Socket.DisposeAsync().AsTask())));
     }
 
@@ -100,9 +107,10 @@ public static partial class Scenarios
         var cursor = first.GetProperty("nextCursor").GetString();
         var before = await CacheCountsAsync(http, ct);
 
-        rec.MeasureFrom = rec.At(o.WarmupSeconds);
+        var begin = rec.Now;
+        rec.MeasureFrom = rec.At(begin + o.WarmupSeconds);
         var pending = new ConcurrentBag<Task>();
-        await rec.OpenLoopAsync(o.Rate, 0, o.WarmupSeconds + o.DurationSeconds, (k, due) =>
+        await rec.OpenLoopAsync(o.Rate, begin, o.WarmupSeconds + o.DurationSeconds, (k, due) =>
         {
             var (metric, path) = (k % 3) switch
             {

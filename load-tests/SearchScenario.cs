@@ -44,7 +44,7 @@ public static partial class Scenarios
         }
 
         // The schedule starts now, not when the recorder was made: generating the data set can take a minute.
-        var begin = (double)(Stopwatch.GetTimestamp() - rec.Start) / Stopwatch.Frequency;
+        var begin = rec.Now;
         rec.MeasureFrom = rec.At(begin + o.WarmupSeconds);
         var pending = new ConcurrentBag<Task>();
         await rec.OpenLoopAsync(o.Rate, begin, o.WarmupSeconds + o.DurationSeconds, (k, due) =>

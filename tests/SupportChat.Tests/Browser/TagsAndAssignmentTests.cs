@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace SupportChat.Tests.Browser;
 
-/// <summary>Two admins in real consoles: what one assigns and tags, the other sees live, and the list filters by it.</summary>
+/// <summary>Two admins in real consoles: what one assigns, tags and closes, the other sees live, and the list filters by it.</summary>
 public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<BrowserHost>
 {
     const string ReplyBox = "Reply (Enter sends, Shift+Enter starts a new line)";
@@ -12,7 +12,7 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
     static ILocator Row(IPage page, string text) => page.Locator("button.conv").Filter(new() { HasTextString = text });
 
     [Fact]
-    public async Task Admin_A_assigns_and_tags_admin_B_sees_it_live_and_filters_by_tag_assignee_and_unread()
+    public async Task Admin_A_assigns_tags_and_closes_admin_B_sees_it_live_and_filters_by_tag_assignee_and_unread()
     {
         var (a, _, _) = await b.EnrolledAdminAsync();
         var (bee, beeName, _) = await b.EnrolledAdminAsync();
@@ -46,6 +46,12 @@ public sealed class TagsAndAssignmentTests(BrowserHost b) : IClassFixture<Browse
         await Expect(bee.Locator("#thread-tags .chip-name")).ToHaveTextAsync("Refund <b>now</b>");
         await Expect(bee.Locator("#thread-tags b")).ToHaveCountAsync(0);
         await Expect(bee.GetByLabel("Assigned to", new() { Exact = true }).Locator("option:checked")).ToHaveTextAsync(beeName);
+
+        // State changes reach B live too: A closes the conversation, B's open thread offers to reopen it; A reopens it.
+        await a.GetByRole(AriaRole.Button, new() { Name = "Close conversation" }).ClickAsync();
+        await Expect(bee.GetByRole(AriaRole.Button, new() { Name = "Reopen conversation" })).ToBeVisibleAsync();
+        await a.GetByRole(AriaRole.Button, new() { Name = "Reopen conversation" }).ClickAsync();
+        await Expect(bee.GetByRole(AriaRole.Button, new() { Name = "Close conversation" })).ToBeVisibleAsync();
 
         // B filters: by the tag, by "me", by unassigned, by unread.
         var tagFilter = bee.GetByLabel("Tag", new() { Exact = true });
