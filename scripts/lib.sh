@@ -68,7 +68,9 @@ pg_connection_string() {
 free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$(( 20000 + RANDOM % 40000 ))
+    # Below the kernel's ephemeral range (32768-60999 by default): a port a client connection has just used may still be
+    # in TIME_WAIT, free to connect to but not to listen on (seen after a 10,000-socket load run).
+    port=$(( 20000 + RANDOM % 12000 ))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
   echo "no free port found" >&2; return 1
