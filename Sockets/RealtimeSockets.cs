@@ -38,7 +38,7 @@ public static class RealtimeSockets
         // One logger for every socket: Serilog's factory builds a new logger (with its own caches, ~1 KB) per CreateLogger call.
         var connection = new SocketConnection(socket, "visitor", s.Options.Value, s.Log);
         await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunVisitorAsync(s.Db);
-        await LingerAsync(socket, s.Options.Value.CloseTimeout);
+        await LingerAsync(socket, s.Options.Value.CloseTimeout, http.RequestAborted);
         return Results.Empty;
     }
 
@@ -54,30 +54,21 @@ public static class RealtimeSockets
         using var socket = await AcceptAsync(http, s.Options.Value);
         var connection = new SocketConnection(socket, "admin", s.Options.Value, s.Log);
         await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunAdminAsync(admin, sender, auth);
-        await LingerAsync(socket, s.Options.Value.CloseTimeout);
+        await LingerAsync(socket, s.Options.Value.CloseTimeout, http.RequestAborted);
         return Results.Empty;
     }
 
     /// <summary>
-    /// After a close the runtime sent on a receive error (invalid UTF-8: 1007), the peer's close has not been read. Closing
-    /// the connection at once could reset it before the peer reads our close frame, so wait for the peer's close, at most
-    /// the close timeout, as the two-phase close does everywhere else.
+    /// After a close the runtime sent on a receive error (invalid UTF-8: 1007), the peer's close has not been read, and it
+    /// cannot be: the runtime dropped the rest of the bad frame, so it would parse whatever follows as that frame's payload
+    /// and abort the connection, resetting it before the peer had read our close frame. So nothing more is read: the
+    /// connection stays up until the peer hangs up, at most the close timeout, as the two-phase close does everywhere else.
     /// </summary>
-    static async Task LingerAsync(WebSocket socket, TimeSpan closeTimeout)
+    static async Task LingerAsync(WebSocket socket, TimeSpan closeTimeout, CancellationToken peerGone)
     {
         if (socket.State != WebSocketState.CloseSent) return;
-        var until = DateTime.UtcNow + closeTimeout;
-        using var timeout = new CancellationTokenSource(closeTimeout);
-        var buffer = new byte[1024];
-        try
-        {
-            while (socket.State == WebSocketState.CloseSent)
-                if ((await socket.ReceiveAsync(buffer, timeout.Token)).MessageType == WebSocketMessageType.Close) return;
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { }
-        // The rest of the bad frame could not be read as frames: give the peer the time to read our close anyway.
-        if (until > DateTime.UtcNow && socket.State != WebSocketState.Closed)
-            await Task.Delay(until - DateTime.UtcNow, CancellationToken.None);
+        try { await Task.Delay(closeTimeout, peerGone); }
+        catch (OperationCanceledException) { }
     }
 
     // WebSocket pings go out every interval; a peer that does not answer one within the interval is dropped.
