@@ -223,6 +223,11 @@ public static class ConversationStore
             """, new { conversationId, adminId }, tx);
 
     /// <summary>Moves the list version in the caller's transaction, for a change the lists show that has no statement of its own here.</summary>
+    /// <summary>Takes every conversation off an admin (who is being removed); returns the conversations changed.</summary>
+    public static async Task<IReadOnlyList<Guid>> UnassignAllAsync(NpgsqlConnection c, NpgsqlTransaction tx, long adminId) =>
+        (await c.QueryAsync<Guid>("UPDATE conversations SET assigned_admin_id = NULL WHERE assigned_admin_id = @adminId RETURNING id",
+            new { adminId }, tx)).AsList();
+
     public static Task BumpListVersionAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
         c.ExecuteAsync("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1", transaction: tx);
 

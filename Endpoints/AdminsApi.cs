@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Setup;
 
@@ -45,7 +46,8 @@ public static partial class AdminsApi
             : TypedResults.Created($"/api/admin/admins/{link.Admin.Id}", link);
     }
 
-    static async Task<IResult> Remove(long id, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db, AdminAuthentication auth)
+    /// <summary>Removes an admin: their sessions end and their conversations become unassigned, told to every console.</summary>
+    static async Task<IResult> Remove(long id, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db, AdminAuthentication auth, IConversationEventBus bus)
     {
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
@@ -53,10 +55,13 @@ public static partial class AdminsApi
             return ApiError.Conflict("You are the last active admin; invite another before removing yourself.");
         if (!await AdminStore.RemoveAsync(c, tx, id)) return ApiError.NotFound("No such admin.");
         var revoked = await AdminSessionStore.RevokeAsync(c, tx, id, null, "admin_removed");
+        var unassigned = await ConversationStore.UnassignAllAsync(c, tx, id);
+        if (unassigned.Count > 0) await ConversationStore.BumpListVersionAsync(c, tx);
         await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "admin.removed", admin.AdminId, "admin", id.ToString(),
-            new { revokedSessions = revoked }));
+            new { revokedSessions = revoked, unassignedConversations = unassigned }));
         await tx.CommitAsync();
         auth.SignalEnded(revoked);
+        foreach (var conversation in unassigned) bus.Publish(new AssignmentChangedEvent(conversation, null, null));
         return TypedResults.NoContent();
     }
 

@@ -43,6 +43,36 @@ public sealed class AssignmentAndFilterTests(TestDatabase database) : RealtimeTe
     }
 
     [Fact]
+    public async Task Removing_an_admin_unassigns_their_conversations_and_tells_every_console()
+    {
+        var me = await TestAdmins.SignInAsync(db.ConnectionString);
+        var leaving = await TestAdmins.SignInAsync(db.ConnectionString);
+        using var http = TestAdmins.CreateClient(host.App, me);
+        var theirs = (await host.StartVisitorAsync()).ConversationId;
+        var mine = (await host.StartVisitorAsync()).ConversationId;
+        Assert.Equal(HttpStatusCode.OK, (await AssignAsync(http, theirs, leaving.AdminId)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await AssignAsync(http, mine, me.AdminId)).StatusCode);
+        var (console, _) = await host.ConnectAdminAsync(me);
+        await using var _0 = console;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/admin/admins/{leaving.AdminId}")).StatusCode);
+
+        var frame = await console.ReceiveAsync("assignment");
+        Assert.Equal(theirs, frame.GetProperty("conversationId").GetGuid());
+        Assert.Equal(JsonValueKind.Null, frame.GetProperty("adminId").ValueKind);
+        var item = await http.GetFromJsonAsync<JsonElement>($"/api/admin/conversations/{theirs}");
+        Assert.Equal(JsonValueKind.Null, item.GetProperty("assignedAdminId").ValueKind);
+        Assert.Equal(me.AdminId, (await http.GetFromJsonAsync<JsonElement>($"/api/admin/conversations/{mine}")).GetProperty("assignedAdminId").GetInt64());
+        var unassigned = await AllPagesAsync(http, "assignee=none", 50);
+        Assert.Contains(theirs, unassigned);
+        Assert.DoesNotContain(mine, unassigned);
+        await using var c = await OpenAsync();
+        Assert.Equal(theirs.ToString(), await c.ExecuteScalarAsync<string>(
+            "SELECT details->'unassignedConversations'->>0 FROM audit_log WHERE action = 'admin.removed' AND target_id = @id",
+            new { id = leaving.AdminId.ToString() }));
+    }
+
+    [Fact]
     public async Task An_admin_assigns_reassigns_and_unassigns_each_change_audited_with_from_and_to_and_shown_in_the_list()
     {
         var me = await TestAdmins.SignInAsync(db.ConnectionString);
