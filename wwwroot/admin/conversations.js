@@ -1,8 +1,8 @@
-// The conversation list (unread badges, assignee and tags, live updates, infinite scroll) and the open conversation (paging, replies, receipts, files).
-import { el, t, errorText, fileErrorText, formatTime, formatDateTime, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
-import { upload } from '../js/upload.js';
+// The conversation list (unread badges, assignee and tags, live updates, infinite scroll) and the open conversation
+// (paging, receipts, files shown); its reply box is compose.js.
+import { el, t, errorText, formatTime, formatDateTime, messageItem, placeBySeq } from '../js/common.js';
 import { session } from './session.js';
-import { canned } from './canned.js';
+import { compose } from './compose.js';
 import { tags } from './tags.js';
 import { triage } from './triage.js';
 
@@ -327,69 +327,8 @@ $('status-toggle').addEventListener('click', async () => {
   }
 });
 
-// ---- Writing: a reply to the visitor, or a private note only admins see
-function setMode(mode) {
-  thread.mode = mode;
-  for (const b of document.querySelectorAll('.reply-mode button')) b.setAttribute('aria-pressed', String(b.dataset.mode === mode));
-  $('reply').classList.toggle('note-mode', mode === 'note');
-  $('reply-text').placeholder = t(mode === 'note' ? 'admin.thread.noteHint' : 'admin.thread.replyHint');
-  $('reply-send').textContent = t(mode === 'note' ? 'admin.thread.sendNote' : 'admin.thread.send');
-  // Files go to the visitor; notes carry none.
-  $('attach').hidden = mode === 'note';
-}
-for (const b of document.querySelectorAll('.reply-mode button')) b.addEventListener('click', () => { setMode(b.dataset.mode); $('reply-text').focus(); });
-
-$('reply').addEventListener('submit', (e) => {
-  e.preventDefault();
-  const body = $('reply-text').value.trim();
-  if (!body || !thread.id) return;
-  const note = thread.mode === 'note';
-  const m = { sender: note ? 'note' : 'admin', senderName: session.me.displayName, body, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString() };
-  thread.pending.set(m.clientMsgId, m);
-  $('messages').append(render(m));
-  $('messages').scrollTop = $('messages').scrollHeight;
-  $('reply-text').value = '';
-  $('thread-error').textContent = '';
-  canned.close();
-  session.socket.send({ type: 'send', conversationId: thread.id, clientMsgId: m.clientMsgId, body, note: note || undefined });
-});
-
-/** A file for the visitor, over HTTP with its progress shown as the message's state; it then arrives like any message. */
-async function sendFile(file) {
-  const id = thread.id;
-  if (!file || !id || thread.mode === 'note') return;
-  const m = { sender: 'admin', senderName: session.me.displayName, body: file.name, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString(),
-    attachment: { name: file.name, size: file.size }, progress: 0 };
-  thread.pending.set(m.clientMsgId, m);
-  $('messages').append(render(m));
-  $('messages').scrollTop = $('messages').scrollHeight;
-  $('thread-error').textContent = '';
-  try {
-    const sent = await upload(`/api/admin/conversations/${id}/attachments`, file, m.clientMsgId, { 'X-CSRF-Token': session.csrf },
-      (p) => { m.progress = p; render(m); });
-    if (id === thread.id) addMessage({ ...m, ...sent });
-  } catch (e) {
-    m.failed = fileErrorText(e);
-    render(m).classList.add('failed');
-  }
-}
-$('attach').addEventListener('click', () => $('attach-file').click());
-$('attach-file').addEventListener('change', () => { sendFile($('attach-file').files[0]); $('attach-file').value = ''; });
-$('reply').addEventListener('dragover', (e) => e.preventDefault());
-$('reply').addEventListener('drop', (e) => { e.preventDefault(); sendFile(e.dataTransfer.files[0]); });
-
-$('reply-text').addEventListener('keydown', (e) => {
-  if (canned.onKey(e)) return;
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('reply').requestSubmit(); }
-});
-$('reply-text').addEventListener('input', () => {
-  canned.suggest();
-  // Writing a note is not "typing" for the visitor to see.
-  if (thread.mode === 'reply' && thread.id && session.socket?.open && Date.now() - thread.lastTyping > 2000) {
-    thread.lastTyping = Date.now();
-    session.socket.send({ type: 'typing', conversationId: thread.id });
-  }
-});
+// ---- Writing (compose.js): it shows what is sent here as the thread shows everything else.
+const writer = compose(thread, { render, addMessage });
 
 $('messages').addEventListener('scroll', () => {
   if ($('messages').scrollTop < 40 && thread.hasMore) loadOlder();
@@ -414,7 +353,7 @@ export const conversations = {
     if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: thread.highest });
   },
   relabel() {
-    setMode(thread.mode);
+    writer.setMode(thread.mode);
     triage.relabel();
     tags.relabel();
     for (const c of list.items.values()) renderItem(c);
