@@ -29,6 +29,15 @@ public static class VisitorStore
             """, new { tokenHash, d.Name, d.Email, d.Locale, d.PageUrl, d.UserAgent });
     }
 
+    // A visitor's session is the visitor and its newest conversation; {0} is the visitors (a table or a CTE) as v.
+    const string SessionOf = """
+
+        SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name
+        FROM {0} v CROSS JOIN LATERAL (
+            SELECT id FROM conversations WHERE visitor_id = v.id ORDER BY created_at DESC LIMIT 1
+        ) conv
+        """;
+
     /// <summary>
     /// The visitor with this token hash, unless unused for longer than maxIdle; records the details given
     /// (null keeps what is stored) and marks it seen now.
@@ -46,22 +55,15 @@ public static class VisitorStore
             ), list_changed AS (
                 UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM v)
             )
-            SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name
-            FROM v CROSS JOIN LATERAL (
-                SELECT id FROM conversations WHERE visitor_id = v.id ORDER BY created_at DESC LIMIT 1
-            ) conv
-            """, new { tokenHash, maxIdle, d?.Name, d?.Email, d?.Locale, d?.PageUrl, d?.UserAgent });
+            """ + string.Format(SessionOf, "v"), new { tokenHash, maxIdle, d?.Name, d?.Email, d?.Locale, d?.PageUrl, d?.UserAgent });
     }
 
     /// <summary>The visitor with this token hash, unless unused for longer than maxIdle; changes nothing (downloads run it per file).</summary>
     public static async Task<VisitorSession?> FindAsync(NpgsqlDataSource db, byte[] tokenHash, TimeSpan maxIdle)
     {
         await using var c = await db.OpenConnectionAsync();
-        return await c.QuerySingleOrDefaultAsync<VisitorSession>("""
-            SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name
-            FROM visitors v CROSS JOIN LATERAL (
-                SELECT id FROM conversations WHERE visitor_id = v.id ORDER BY created_at DESC LIMIT 1
-            ) conv
+        return await c.QuerySingleOrDefaultAsync<VisitorSession>(string.Format(SessionOf, "visitors") + """
+
             WHERE v.token_hash = @tokenHash AND v.last_seen_at > now() - @maxIdle
             """, new { tokenHash, maxIdle });
     }
