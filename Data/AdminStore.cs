@@ -8,8 +8,6 @@ public sealed record AdminRow(long Id, string Username, string DisplayName, stri
 
 public sealed record EnrollmentRow(long Id, long AdminId, string Username, string DisplayName, string? TotpSecret, DateTime ExpiresAt);
 
-public sealed record LoginFailures(int ByIp, int ByUsername, DateTime? OldestByIp, DateTime? OldestByUsername);
-
 /// <summary>Who issued an enrollment link: an admin's invitation, the first start, or the maintainer's <c>admin enroll</c> command.</summary>
 public enum EnrollmentLinkKind { Invite, FirstAdmin, Recovery }
 
@@ -127,19 +125,5 @@ public static class AdminStore
             UPDATE admins SET totp_secret = @TotpSecret, totp_last_step = @step, status = 'active', enrolled_at = now()
             WHERE id = @AdminId
             """, new { e.TotpSecret, step, e.AdminId }, tx);
-    }
-
-    /// <summary>Failed logins within the window, from one IP and for one username.</summary>
-    public static async Task<LoginFailures> RecentLoginFailuresAsync(NpgsqlDataSource db, string? ip, string username, TimeSpan window)
-    {
-        await using var c = await db.OpenConnectionAsync();
-        return await c.QuerySingleAsync<LoginFailures>("""
-            SELECT count(*) FILTER (WHERE ip = @ip::inet)::int AS by_ip,
-                   count(*) FILTER (WHERE details->>'username' = @username)::int AS by_username,
-                   min(at) FILTER (WHERE ip = @ip::inet) AS oldest_by_ip,
-                   min(at) FILTER (WHERE details->>'username' = @username) AS oldest_by_username
-            FROM audit_log
-            WHERE action = 'login.failed' AND at > now() - @window
-            """, new { ip, username, window });
     }
 }
