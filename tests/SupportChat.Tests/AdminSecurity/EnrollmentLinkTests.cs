@@ -91,4 +91,14 @@ public sealed class EnrollmentLinkTests(TestApp fixture) : IClassFixture<TestApp
         Assert.Equal(HttpStatusCode.NotFound, (await StartAsync(TestEnrollment.Client(app), token)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.Client.GetAsync("/api/admin/me")).StatusCode);
     }
+
+    [Fact]
+    public async Task Of_invitations_sent_at_once_only_one_link_works()
+    {
+        var lead = await TestEnrollment.EnrollAsync(app);
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => InviteAsync(lead, "frank")));
+        var statuses = await Task.WhenAll(tokens.Select(async t => (await StartAsync(TestEnrollment.Client(app), t)).StatusCode));
+        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(9, statuses.Count(s => s == HttpStatusCode.NotFound));
+    }
 }

@@ -79,4 +79,35 @@ public sealed class KeyRingTests(TestDatabase db) : IClassFixture<TestDatabase>,
         Assert.Contains("DataProtection:CertificatePassword", line);
         Assert.DoesNotContain("not-the-password", line);
     }
+
+    [Fact]
+    public async Task A_certificate_without_its_private_key_stops_start_up_naming_the_setting()
+    {
+        using var full = X509CertificateLoader.LoadPkcs12FromFile(CreateCertificate(), Password);
+        using var publicOnly = X509CertificateLoader.LoadCertificate(full.RawData);
+        var path = Path.Combine(dir, "public-only.pfx");
+        File.WriteAllBytes(path, publicOnly.Export(X509ContentType.Pfx, Password));
+        var line = await AppProcess.ExpectStartupFailureAsync(new Dictionary<string, string>
+        {
+            ["Database:ConnectionString"] = db.ConnectionString,
+            ["Server:Port"] = AppProcess.FreePort().ToString(),
+            ["DataProtection:CertificatePath"] = path,
+            ["DataProtection:CertificatePassword"] = Password,
+        });
+        Assert.Contains("DataProtection:CertificatePath", line);
+        Assert.Contains("private key", line);
+    }
+
+    [Fact]
+    public async Task A_password_without_a_certificate_stops_start_up_naming_the_path_setting()
+    {
+        var line = await AppProcess.ExpectStartupFailureAsync(new Dictionary<string, string>
+        {
+            ["Database:ConnectionString"] = db.ConnectionString,
+            ["Server:Port"] = AppProcess.FreePort().ToString(),
+            ["DataProtection:CertificatePassword"] = Password,
+        });
+        Assert.Contains("DataProtection:CertificatePath", line);
+        Assert.DoesNotContain(Password, line);
+    }
 }

@@ -83,4 +83,18 @@ public sealed class LoginThrottleTests(TestDatabase db, ITestOutputHelper output
         var other = await TestEnrollment.EnrollAsync(app);
         Assert.Equal(HttpStatusCode.OK, (await LoginAsync(app, "10.62.3.1", other.Username, TestEnrollment.Code(other.Secret, 1))).StatusCode);
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1000000")]
+    public async Task A_bad_per_username_limit_stops_start_up_naming_it(string value)
+    {
+        var line = await AppProcess.ExpectStartupFailureAsync(new Dictionary<string, string>
+        {
+            ["Database:ConnectionString"] = db.ConnectionString,
+            ["Server:Port"] = AppProcess.FreePort().ToString(),
+            ["Admin:LoginFailureLimitPerUsername"] = value,
+        });
+        Assert.Contains("Admin:LoginFailureLimitPerUsername", line);
+    }
 }
