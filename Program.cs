@@ -16,7 +16,10 @@ builder.AddSupportChatOptions();
 // PostgreSQL: one pooled data source; DbUp migrations run before the server accepts requests.
 builder.Services.AddDatabase();
 
-// Security: Data Protection keys in PostgreSQL, trusted proxies, CORS for the widget, rate limits, errors in one shape.
+// The key ring that encrypts TOTP secrets: in PostgreSQL, optionally encrypted by a certificate.
+builder.AddKeyRing();
+
+// Security: trusted proxies, CORS for the widget, rate limits, errors in one shape.
 builder.AddSecurity();
 builder.Services.AddApiErrors();
 

@@ -46,16 +46,15 @@ public static class AdminAuthApi
         if (string.IsNullOrEmpty(username) || username.Length > 64 || string.IsNullOrEmpty(code) || code.Length > 16)
             return ApiError.BadRequest("Give a username and a code.");
 
+        // A slot of the IP's small budget and of the username's large one is taken before the code is checked and given back
+        // when it was right: the per-IP cap stops a guesser, the per-username cap a crowd of them, and a handful of
+        // guessing IPs cannot lock the admin out of their own network (README, Admins: security).
         var options = s.Admin.Value;
         var window = TimeSpan.FromMinutes(options.LoginFailureWindowMinutes);
-        var ip = AdminAuthentication.ClientIp(http);
-        var failures = await AdminStore.RecentLoginFailuresAsync(s.Db, ip, username, window);
-        if (failures.ByIp >= options.LoginFailureLimit || failures.ByUsername >= options.LoginFailureLimit)
-        {
-            var oldest = failures.ByIp >= options.LoginFailureLimit ? failures.OldestByIp : failures.OldestByUsername;
-            var retryAfter = (oldest ?? DateTime.UtcNow) + window - DateTime.UtcNow;
-            return ApiError.RateLimited(retryAfter, "Too many failed logins; try again later.");
-        }
+        var claim = await LoginThrottle.TryClaimAsync(s.Db, window, [
+            new("ip:" + (AdminAuthentication.ClientIp(http) ?? "unknown"), options.LoginFailureLimit),
+            new("user:" + username, options.LoginFailureLimitPerUsername)]);
+        if (claim is null) return ApiError.RateLimited(LoginThrottle.UntilNextWindow(window), "Too many failed logins; try again later.");
 
         var admin = await AdminStore.FindByUsernameAsync(s.Db, username);
         var active = admin is { Status: "active" } ? admin : null;
@@ -68,6 +67,7 @@ public static class AdminAuthApi
                 new { username, reason }));
             return ApiError.Unauthorized(WrongCredentials);
         }
+        await LoginThrottle.RefundAsync(s.Db, claim);
 
         await using var c = await s.Db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();

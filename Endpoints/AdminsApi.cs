@@ -40,7 +40,7 @@ public static partial class AdminsApi
             return ApiError.BadRequest("A username is 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit.");
         if (displayName.Length is < 1 or > 100) return ApiError.BadRequest("A display name is 1 to 100 characters.");
         var link = await CreateEnrollmentLinkAsync(db, adminOptions.Value, server.Value, username, displayName, admin.AdminId,
-            AdminAuthentication.Audit(http, "admin.invited", admin.AdminId), refuseActive: true);
+            AdminAuthentication.Audit(http, "admin.invited", admin.AdminId), EnrollmentLinkKind.Invite);
         return link is null
             ? ApiError.Conflict("That username belongs to an active admin.")
             : TypedResults.Created($"/api/admin/admins/{link.Admin.Id}", link);
@@ -67,20 +67,20 @@ public static partial class AdminsApi
 
     /// <summary>
     /// The one way an enrollment link is made (invite, first start, command line): the admin becomes pending if new,
-    /// a random link token is stored hashed, and the action is audited in the same transaction.
-    /// Returns null when refuseActive and the username is an active admin's.
+    /// a random link token is stored hashed, the admin's earlier unused links are revoked, and the action is audited in the
+    /// same transaction. Only the maintainer's command (Recovery) makes a link for an active admin; otherwise that returns null.
     /// </summary>
     public static async Task<EnrollmentLink?> CreateEnrollmentLinkAsync(NpgsqlDataSource db, AdminOptions options, ServerOptions server,
-        string username, string displayName, long? createdBy, AuditEntry audit, bool refuseActive)
+        string username, string displayName, long? createdBy, AuditEntry audit, EnrollmentLinkKind kind)
     {
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         var target = await AdminStore.UpsertPendingAsync(c, tx, username, displayName);
-        if (refuseActive && target.Status == "active") return null;
+        if (kind != EnrollmentLinkKind.Recovery && target.Status == "active") return null;
         var token = AdminAuthentication.RandomToken();
         var expiresAt = DateTime.UtcNow.AddMinutes(options.EnrollmentLinkMinutes);
-        await AdminStore.CreateEnrollmentAsync(c, tx, target.Id, AdminAuthentication.HashToken(token), createdBy, expiresAt);
-        await AuditLog.WriteAsync(c, tx, audit with { TargetType = "admin", TargetId = target.Id.ToString(), Details = new { username, expiresAt } });
+        var revokedLinks = await AdminStore.CreateEnrollmentAsync(c, tx, target.Id, AdminAuthentication.HashToken(token), createdBy, expiresAt, kind);
+        await AuditLog.WriteAsync(c, tx, audit with { TargetType = "admin", TargetId = target.Id.ToString(), Details = new { username, expiresAt, revokedLinks } });
         await tx.CommitAsync();
         // The token rides in the fragment, which browsers never send to a server or write to its logs.
         return new EnrollmentLink(Item(target), $"{server.BaseUrl}/admin/enroll.html#token={token}", expiresAt);

@@ -14,7 +14,7 @@ public static class AdminCommands
 
     /// <summary>
     /// <c>admin enroll NAME [DISPLAY NAME]</c>: prints a fresh enrollment link for NAME (a new admin, or an existing one
-    /// whose authenticator is lost; their old sessions end when the link is used).
+    /// whose authenticator is lost; their old sessions end when the link is used). It revokes NAME's earlier links.
     /// </summary>
     public static int Run(WebApplication app, string[] args)
     {
@@ -29,13 +29,13 @@ public static class AdminCommands
         var link = AdminsApi.CreateEnrollmentLinkAsync(services.GetRequiredService<NpgsqlDataSource>(),
             services.GetRequiredService<IOptions<AdminOptions>>().Value, services.GetRequiredService<IOptions<ServerOptions>>().Value,
             username.Trim().ToLowerInvariant(), displayName.Trim(), createdBy: null, new AuditEntry("admin.enrollment_link.command_line"),
-            refuseActive: false).GetAwaiter().GetResult()!;
+            EnrollmentLinkKind.Recovery).GetAwaiter().GetResult()!;
         Console.WriteLine($"Enrollment link for '{link.Admin.Username}', valid until {link.ExpiresAt:u}:");
         Console.WriteLine(link.Url);
         return 0;
     }
 
-    /// <summary>At start-up, while no admin is active, prints a new one-time enrollment link for 'admin'.</summary>
+    /// <summary>At start-up, while no admin is active, prints a new one-time enrollment link for 'admin' (the previous one stops working).</summary>
     sealed class FirstAdminEnrollment(NpgsqlDataSource db, IOptions<AdminOptions> admin, IOptions<ServerOptions> server,
         ILogger<FirstAdminEnrollment> log) : IHostedService
     {
@@ -43,7 +43,7 @@ public static class AdminCommands
         {
             if (await AdminStore.AnyActiveAsync(db)) return;
             var link = await AdminsApi.CreateEnrollmentLinkAsync(db, admin.Value, server.Value, "admin", "Administrator", createdBy: null,
-                new AuditEntry("admin.enrollment_link.first_start"), refuseActive: true);
+                new AuditEntry("admin.enrollment_link.first_start"), EnrollmentLinkKind.FirstAdmin);
             if (link is not null)
                 log.LogWarning("No admin exists yet. Enroll the first admin ('admin') before {ExpiresAt:u} at {EnrollmentUrl:l}", link.ExpiresAt, link.Url);
         }

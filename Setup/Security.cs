@@ -1,14 +1,8 @@
 using System.Net;
 using System.Threading.RateLimiting;
-using System.Xml.Linq;
-using Dapper;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using SupportChat.Endpoints;
 
 namespace SupportChat.Setup;
@@ -28,7 +22,7 @@ public sealed class RateLimitOptions
     }
 }
 
-/// <summary>Data Protection keys in PostgreSQL, forwarded headers from trusted proxies only, CORS, rate limits, response headers.</summary>
+/// <summary>Forwarded headers from trusted proxies only, CORS, rate limits, response headers.</summary>
 public static class Security
 {
     public const string WidgetCors = "widget";
@@ -39,12 +33,6 @@ public static class Security
     {
         var services = builder.Services;
         services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section, o => o.Errors());
-
-        // Every instance shares one key ring, so a TOTP secret encrypted by one is readable by all.
-        services.AddDataProtection().SetApplicationName("SupportChat");
-        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
-            o.XmlRepository = new PostgresXmlRepository(sp.GetRequiredService<NpgsqlDataSource>())));
-        services.AddSingleton<AdminTotp>();
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<AdminOptions>>((o, admin) =>
         {
@@ -135,22 +123,5 @@ public static class Security
         }
         if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
         return next(http);
-    }
-
-    /// <summary>The Data Protection key ring as rows of data_protection_keys.</summary>
-    sealed class PostgresXmlRepository(NpgsqlDataSource db) : IXmlRepository
-    {
-        public IReadOnlyCollection<XElement> GetAllElements()
-        {
-            using var c = db.OpenConnection();
-            return c.Query<string>("SELECT xml FROM data_protection_keys ORDER BY id").Select(XElement.Parse).ToList();
-        }
-
-        public void StoreElement(XElement element, string friendlyName)
-        {
-            using var c = db.OpenConnection();
-            c.Execute("INSERT INTO data_protection_keys (friendly_name, xml) VALUES (@friendlyName, @xml) ON CONFLICT (friendly_name) DO NOTHING",
-                new { friendlyName, xml = element.ToString(SaveOptions.DisableFormatting) });
-        }
     }
 }

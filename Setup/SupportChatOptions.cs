@@ -65,8 +65,10 @@ public sealed class AdminOptions
     public IpBinding IpBinding { get; set; } = IpBinding.Exact;
     /// <summary>Mark the session cookie Secure even on plain HTTP requests (behind a TLS-terminating proxy).</summary>
     public bool AlwaysSecureCookies { get; set; }
-    /// <summary>Failed logins allowed per IP and per username within LoginFailureWindowMinutes.</summary>
+    /// <summary>Failed logins allowed from one IP (whatever the usernames) within LoginFailureWindowMinutes.</summary>
     public int LoginFailureLimit { get; set; } = 5;
+    /// <summary>Failed logins allowed for one username (from all IPs together) within LoginFailureWindowMinutes.</summary>
+    public int LoginFailureLimitPerUsername { get; set; } = 50;
     public int LoginFailureWindowMinutes { get; set; } = 5;
     public int EnrollmentLinkMinutes { get; set; } = 30;
     /// <summary>Addresses of reverse proxies whose X-Forwarded-For / -Proto are believed.</summary>
@@ -77,6 +79,7 @@ public sealed class AdminOptions
         if (SessionIdleMinutes is < 1 or > 24 * 60) yield return $"Admin:SessionIdleMinutes is {SessionIdleMinutes}: expected 1 to 1440";
         if (SessionLifetimeHours is < 1 or > 24 * 30) yield return $"Admin:SessionLifetimeHours is {SessionLifetimeHours}: expected 1 to 720";
         if (LoginFailureLimit is < 1 or > 1000) yield return $"Admin:LoginFailureLimit is {LoginFailureLimit}: expected 1 to 1000";
+        if (LoginFailureLimitPerUsername is < 1 or > 100_000) yield return $"Admin:LoginFailureLimitPerUsername is {LoginFailureLimitPerUsername}: expected 1 to 100000";
         if (LoginFailureWindowMinutes is < 1 or > 24 * 60) yield return $"Admin:LoginFailureWindowMinutes is {LoginFailureWindowMinutes}: expected 1 to 1440";
         if (EnrollmentLinkMinutes is < 1 or > 7 * 24 * 60) yield return $"Admin:EnrollmentLinkMinutes is {EnrollmentLinkMinutes}: expected 1 to 10080";
         for (var i = 0; i < TrustedProxies.Length; i++)

@@ -33,7 +33,7 @@ public sealed class FirstAdminTests(TestDatabase db) : IClassFixture<TestDatabas
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/admin/me")).StatusCode);
 
             // The maintainer's way back in: a fresh link from the command line; using it ends the old sessions.
-            var command = await RunCommandAsync("admin", "enroll", "admin");
+            var command = await RunCommandAsync(db.ConnectionString, "admin", "enroll", "admin");
             Assert.Equal(0, command.ExitCode);
             var newToken = TestEnrollment.TokenOf(Link.Match(command.Output).Value);
             var fresh = new HttpClient { BaseAddress = http.BaseAddress };
@@ -55,7 +55,40 @@ public sealed class FirstAdminTests(TestDatabase db) : IClassFixture<TestDatabas
             Assert.DoesNotContain(second.Output, l => l.Contains("No admin exists yet"));
     }
 
-    async Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args)
+    [Fact]
+    public async Task Only_the_newest_first_admin_link_works_and_none_after_an_admin_is_active()
+    {
+        await using var scope = new TestDatabaseScope();
+        var settings = new Dictionary<string, string> { ["Database:ConnectionString"] = await scope.CreateAsync() };
+        var (initial, _) = await AppProcess.StartReadyAsync(settings);
+        string first;
+        await using (initial)
+            first = TokenIn(initial);
+        var (second, http) = await AppProcess.StartReadyAsync(settings);
+        await using (second)
+        {
+            var latest = TokenIn(second);
+            Assert.NotEqual(first, latest);
+            http.DefaultRequestHeaders.Add("Origin", http.BaseAddress!.GetLeftPart(UriPartial.Authority));
+            http.DefaultRequestHeaders.UserAgent.ParseAdd(TestAdmins.UserAgent);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsJsonAsync("/api/admin/enrollment/start", new { token = first })).StatusCode);
+
+            // The maintainer enrolls someone else from the command line: the first-admin link is dead from then on.
+            var command = await RunCommandAsync(settings["Database:ConnectionString"], "admin", "enroll", "erin");
+            Assert.Equal(0, command.ExitCode);
+            var erin = TestEnrollment.TokenOf(Link.Match(command.Output).Value);
+            var offer = await (await http.PostAsJsonAsync("/api/admin/enrollment/start", new { token = erin })).Content.ReadFromJsonAsync<JsonElement>();
+            var done = await http.PostAsJsonAsync("/api/admin/enrollment/complete",
+                new { token = erin, code = TestEnrollment.Code(offer.GetProperty("secret").GetString()!) });
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsJsonAsync("/api/admin/enrollment/start", new { token = latest })).StatusCode);
+        }
+    }
+
+    static string TokenIn(AppProcess app) =>
+        TestEnrollment.TokenOf(Link.Match(Assert.Single(app.Output, l => l.Contains("No admin exists yet"))).Value);
+
+    static async Task<(int ExitCode, string Output)> RunCommandAsync(string connectionString, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "SupportChat.dll"), .. args])
         {
@@ -63,7 +96,7 @@ public sealed class FirstAdminTests(TestDatabase db) : IClassFixture<TestDatabas
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        start.Environment["Database__ConnectionString"] = db.ConnectionString;
+        start.Environment["Database__ConnectionString"] = connectionString;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();

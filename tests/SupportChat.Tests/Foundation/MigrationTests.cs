@@ -98,6 +98,8 @@ public sealed class MigrationTests
         ["SupportChat.Sql.0008_canned_replies.sql"] = "c5297eff54b5700a5b00bde35fe59be3d4b320966398738138332a85eee32770",
         ["SupportChat.Sql.0010_attachments.sql"] = "35871f0a6dc5427f9d00b05faad3319d03731b5312f271544ac7ead34866068b",
         ["SupportChat.Sql.0011_search_index_without_pending_list.sql"] = "21eaf8cd04a03b7621de8987f7fff34246a4a413a1747f19edd600a62b6ee39e",
+        ["SupportChat.Sql.0012_enrollment_links.sql"] = "ffa05878cac8af15722421e3afed1219b71280fe58ac7aac7e196a7f96c31ef7",
+        ["SupportChat.Sql.0013_login_throttle.sql"] = "e3c0f22c1e17c4680ee0cdcfb0d928fcc3a51a9e2aad2f0b70cb034da702ca47",
     };
 
     [Fact]

@@ -22,11 +22,11 @@ public static class TestEnrollment
     public static string TokenOf(string enrollmentUrl) =>
         System.Web.HttpUtility.ParseQueryString(new Uri(enrollmentUrl).Fragment.TrimStart('#'))["token"]!;
 
-    /// <summary>A fresh enrollment link for username, made the way invitations and the command line make them.</summary>
+    /// <summary>A fresh enrollment link for username, made the way the maintainer's command makes it (it works for an active admin too).</summary>
     public static async Task<EnrollmentLink> LinkAsync(SupportChatApp app, string username)
     {
         var link = await AdminsApi.CreateEnrollmentLinkAsync(app.Get<NpgsqlDataSource>(), app.Get<IOptions<AdminOptions>>().Value,
-            app.Get<IOptions<ServerOptions>>().Value, username, username, null, new AuditEntry("admin.enrollment_link.test"), refuseActive: false);
+            app.Get<IOptions<ServerOptions>>().Value, username, username, null, new AuditEntry("admin.enrollment_link.test"), EnrollmentLinkKind.Recovery);
         return link!;
     }
 

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dapper;
+using Npgsql;
+using SupportChat.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace SupportChat.Tests.AdminSecurity;
+
+/// <summary>Failed logins are capped per IP and per username, atomically in PostgreSQL, without locking the admin out.</summary>
+public sealed class LoginThrottleTests(TestDatabase db, ITestOutputHelper output) : IClassFixture<TestDatabase>
+{
+    static Task<HttpResponseMessage> LoginAsync(SupportChatApp app, string ip, string username, string code) =>
+        TestEnrollment.Client(app, ip: ip).PostAsJsonAsync("/api/admin/login", new { username, code });
+
+    /// <summary>A code the admin's authenticator will not show for the next hours, so always wrong now.</summary>
+    static string WrongCode(EnrolledAdmin admin) => TestEnrollment.Code(admin.Secret, 500);
+
+    async Task<int> FailuresAsync(string username)
+    {
+        await using var c = new NpgsqlConnection(db.ConnectionString);
+        return await c.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM audit_log WHERE action = 'login.failed' AND details->>'username' = @username", new { username });
+    }
+
+    [Fact]
+    public async Task Sixty_wrong_codes_at_once_from_one_ip_over_two_instances_check_at_most_the_limit()
+    {
+        await using var one = new SupportChatApp(db.ConnectionString);
+        await using var two = new SupportChatApp(db.ConnectionString);
+        var admin = await TestEnrollment.EnrollAsync(one);
+        _ = two.Services; // both instances are up before the burst
+
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var burst = Enumerable.Range(0, 60).Select(async i =>
+        {
+            await start.Task;
+            return (await LoginAsync(i % 2 == 0 ? one : two, "10.60.0.1", admin.Username, WrongCode(admin))).StatusCode;
+        }).ToList();
+        start.SetResult();
+        var statuses = await Task.WhenAll(burst);
+
+        var checkedCodes = statuses.Count(s => s == HttpStatusCode.Unauthorized);
+        var refused = statuses.Count(s => s == HttpStatusCode.TooManyRequests);
+        output.WriteLine($"60 wrong codes at once from one IP over two instances: {checkedCodes} checked (401), {refused} refused (429), limit 5");
+        Assert.Equal(60, checkedCodes + refused);
+        Assert.InRange(checkedCodes, 1, 5);
+        Assert.Equal(checkedCodes, await FailuresAsync(admin.Username));
+    }
+
+    [Fact]
+    public async Task Others_hammering_a_username_do_not_lock_out_its_admin_on_a_clean_ip()
+    {
+        await using var app = new SupportChatApp(db.ConnectionString);
+        var admin = await TestEnrollment.EnrollAsync(app);
+        for (var ip = 1; ip <= 5; ip++)
+        {
+            for (var i = 0; i < 5; i++)
+                Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(app, $"10.61.{ip}.1", admin.Username, WrongCode(admin))).StatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await LoginAsync(app, $"10.61.{ip}.1", admin.Username, WrongCode(admin))).StatusCode);
+        }
+        // A failing IP stays capped even with the right code; the admin's own network is not.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await LoginAsync(app, "10.61.1.1", admin.Username, TestEnrollment.Code(admin.Secret, 1))).StatusCode);
+        var own = await LoginAsync(app, "10.61.99.1", admin.Username, TestEnrollment.Code(admin.Secret, 1));
+        output.WriteLine($"after {await FailuresAsync(admin.Username)} failures from 5 IPs, the admin's code from a clean IP: {(int)own.StatusCode}");
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_per_username_budget_caps_guesses_across_all_ips()
+    {
+        await using var app = new SupportChatApp(db.ConnectionString, new Dictionary<string, string?> { ["Admin:LoginFailureLimitPerUsername"] = "10" });
+        var admin = await TestEnrollment.EnrollAsync(app);
+        for (var ip = 1; ip <= 2; ip++)
+            for (var i = 0; i < 5; i++)
+                Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(app, $"10.62.{ip}.1", admin.Username, WrongCode(admin))).StatusCode);
+
+        var fresh = await LoginAsync(app, "10.62.3.1", admin.Username, TestEnrollment.Code(admin.Secret, 1));
+        Assert.Equal(HttpStatusCode.TooManyRequests, fresh.StatusCode);
+        Assert.InRange(int.Parse(fresh.Headers.GetValues("Retry-After").Single()), 1, 300);
+        Assert.Equal(10, await FailuresAsync(admin.Username));
+        // Another username from that IP is unaffected.
+        var other = await TestEnrollment.EnrollAsync(app);
+        Assert.Equal(HttpStatusCode.OK, (await LoginAsync(app, "10.62.3.1", other.Username, TestEnrollment.Code(other.Secret, 1))).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1000000")]
+    public async Task A_bad_per_username_limit_stops_start_up_naming_it(string value)
+    {
+        var line = await AppProcess.ExpectStartupFailureAsync(new Dictionary<string, string>
+        {
+            ["Database:ConnectionString"] = db.ConnectionString,
+            ["Server:Port"] = AppProcess.FreePort().ToString(),
+            ["Admin:LoginFailureLimitPerUsername"] = value,
+        });
+        Assert.Contains("Admin:LoginFailureLimitPerUsername", line);
+    }
+}
