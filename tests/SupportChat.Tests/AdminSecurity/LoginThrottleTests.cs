@@ -102,6 +102,7 @@ public sealed class LoginThrottleTests(TestDatabase db, ITestOutputHelper output
         var admin = await TestEnrollment.EnrollAsync(app, ip: "10.63.100.1"); // enrolling started a session from there
         await LoggedInBeforeAsync(admin, "10.63.101.1", daysAgo: 30);
         await LoggedInBeforeAsync(admin, "10.63.102.1", daysAgo: 91);
+        await LoggedInBeforeAsync(admin, "10.63.104.1", daysAgo: 1);
         await TestEnrollment.EnrollAsync(app, ip: "10.63.103.1"); // another admin's network
         for (var ip = 1; ip <= 10; ip++)
             for (var i = 0; i < 5; i++)
@@ -120,15 +121,26 @@ public sealed class LoginThrottleTests(TestDatabase db, ITestOutputHelper output
         var known = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++) known.Add((await LoginAsync(app, "10.63.101.1", admin.Username, WrongCode(admin))).StatusCode);
         Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 5), HttpStatusCode.TooManyRequests], known);
+        // Also when its attempts arrive at once.
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var burst = Enumerable.Range(0, 30).Select(async _ =>
+        {
+            await start.Task;
+            return (await LoginAsync(app, "10.63.104.1", admin.Username, WrongCode(admin))).StatusCode;
+        }).ToList();
+        start.SetResult();
+        var burstChecked = (await Task.WhenAll(burst)).Count(s => s == HttpStatusCode.Unauthorized);
+        Assert.InRange(burstChecked, 1, 5);
 
         var own = await LoginAsync(app, "10.63.100.1", admin.Username, right);
         Assert.Equal(HttpStatusCode.OK, own.StatusCode);
         // Logging in gave back only the slots it took: the username stays spent for everyone else.
         Assert.Equal(HttpStatusCode.TooManyRequests, (await LoginAsync(app, "10.63.99.1", admin.Username, WrongCode(admin))).StatusCode);
-        Assert.Equal(55, await FailuresAsync(admin.Username));
+        Assert.Equal(55 + burstChecked, await FailuresAsync(admin.Username));
         await using var c = new NpgsqlConnection(db.ConnectionString);
         var spent = await c.ExecuteScalarAsync<int>("SELECT attempts FROM login_throttle WHERE key = @key", new { key = "user:" + admin.Username });
-        output.WriteLine($"{await FailuresAsync(admin.Username)} failures checked (50 from 10 IPs + 5 from a known IP), username counter {spent}/50; " +
+        output.WriteLine($"{await FailuresAsync(admin.Username)} failures checked (50 from 10 IPs, 5 from a known IP one by one, " +
+            $"{burstChecked} of 30 sent at once from another known IP), username counter {spent}/50; " +
             $"right code from a fresh IP: {(int)fresh.StatusCode}, from the admin's own IP: {(int)own.StatusCode}");
         Assert.Equal(50, spent);
     }
