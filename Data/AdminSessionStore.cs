@@ -58,6 +58,14 @@ public static class AdminSessionStore
             """, new { adminId, idleTimeout })).ToList();
     }
 
+    /// <summary>Whether the admin named username started a session from ip (a login or enrollment that succeeded) within the given time.</summary>
+    public static Task<bool> HasLoggedInFromAsync(NpgsqlConnection c, NpgsqlTransaction tx, string username, string ip, TimeSpan within) =>
+        c.ExecuteScalarAsync<bool>("""
+            SELECT EXISTS (
+                SELECT 1 FROM admin_sessions s JOIN admins a ON a.id = s.admin_id
+                WHERE lower(a.username) = @username AND s.ip = @ip::inet AND s.created_at > now() - @within)
+            """, new { username, ip, within }, tx);
+
     /// <summary>Revokes the given live sessions of an admin (all of them when sessionId is null); returns the ids revoked.</summary>
     public static async Task<IReadOnlyList<long>> RevokeAsync(NpgsqlConnection c, NpgsqlTransaction? tx, long adminId, long? sessionId, string reason) =>
         (await c.QueryAsync<long>("""

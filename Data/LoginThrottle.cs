@@ -3,8 +3,11 @@ using Npgsql;
 
 namespace SupportChat.Data;
 
-/// <summary>A budget of failed logins: at most Limit per window for Key (an IP, a username).</summary>
-public sealed record LoginBudget(string Key, int Limit);
+/// <summary>
+/// A budget of failed logins: at most Limit per window for Key (an IP, a username). Waived, asked only once the budget is
+/// spent and inside the claim's transaction, may let this attempt go on without it (its other budgets still hold).
+/// </summary>
+public sealed record LoginBudget(string Key, int Limit, Func<NpgsqlConnection, NpgsqlTransaction, Task<bool>>? Waived = null);
 
 /// <summary>A slot taken from every budget of one login attempt; given back when the code was right.</summary>
 public sealed record LoginClaim(IReadOnlyList<string> Keys, DateTime WindowStart);
@@ -26,7 +29,7 @@ public static class LoginThrottle
 
     /// <summary>
     /// Takes one slot from each budget, all or none, in the order given (callers keep one order, so claims never deadlock).
-    /// Returns the claim, or null when a budget is spent for this window.
+    /// Returns the claim (the keys whose slots it took), or null when a budget that is not waived is spent for this window.
     /// </summary>
     public static async Task<LoginClaim?> TryClaimAsync(NpgsqlDataSource db, TimeSpan window, IReadOnlyList<LoginBudget> budgets)
     {
@@ -35,14 +38,17 @@ public static class LoginThrottle
         await using var tx = await c.BeginTransactionAsync();
         var windowStart = default(DateTime);
         var newWindow = false;
+        var claimed = new List<string>();
         foreach (var budget in budgets)
         {
             var slot = await c.QuerySingleOrDefaultAsync<Slot>(Claim, new { budget.Key, budget.Limit, seconds }, tx);
             if (slot is null)
             {
+                if (budget.Waived is not null && await budget.Waived(c, tx)) continue;
                 await tx.RollbackAsync();
                 return null;
             }
+            claimed.Add(budget.Key);
             windowStart = slot.WindowStart;
             newWindow |= slot.Attempts == 1;
         }
@@ -53,7 +59,7 @@ public static class LoginThrottle
             await c.ExecuteAsync("""
                 DELETE FROM login_throttle WHERE ctid IN (SELECT ctid FROM login_throttle WHERE window_start < @windowStart FOR UPDATE SKIP LOCKED)
                 """, new { windowStart });
-        return new LoginClaim(budgets.Select(b => b.Key).ToList(), windowStart);
+        return new LoginClaim(claimed, windowStart);
     }
 
     sealed record Slot(DateTime WindowStart, int Attempts);

@@ -37,6 +37,8 @@ public static class AdminAuthApi
     }
 
     const string WrongCredentials = "Wrong username or code.";
+    // How long a successful login makes its IP one the admin is known to log in from.
+    static readonly TimeSpan KnownIpAge = TimeSpan.FromDays(90);
 
     static async Task<IResult> Login(LoginRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
     {
@@ -47,13 +49,16 @@ public static class AdminAuthApi
             return ApiError.BadRequest("Give a username and a code.");
 
         // A slot of the IP's small budget and of the username's large one is taken before the code is checked and given back
-        // when it was right: the per-IP cap stops a guesser, the per-username cap a crowd of them, and a handful of
-        // guessing IPs cannot lock the admin out of their own network (README, Admins: security).
+        // when it was right: the per-IP cap stops a guesser, the per-username cap a crowd of them. Once a crowd has spent
+        // the username's budget, an IP this admin logged in from lately goes on with its own budget alone, so the crowd
+        // cannot lock the admin out (README, Admins: security).
         var options = s.Admin.Value;
         var window = TimeSpan.FromMinutes(options.LoginFailureWindowMinutes);
+        var ip = AdminAuthentication.ClientIp(http);
         var claim = await LoginThrottle.TryClaimAsync(s.Db, window, [
-            new("ip:" + (AdminAuthentication.ClientIp(http) ?? "unknown"), options.LoginFailureLimit),
-            new("user:" + username, options.LoginFailureLimitPerUsername)]);
+            new("ip:" + (ip ?? "unknown"), options.LoginFailureLimit),
+            new("user:" + username, options.LoginFailureLimitPerUsername,
+                ip is null ? null : (c, tx) => AdminSessionStore.HasLoggedInFromAsync(c, tx, username, ip, KnownIpAge))]);
         if (claim is null) return ApiError.RateLimited(LoginThrottle.UntilNextWindow(window), "Too many failed logins; try again later.");
 
         var admin = await AdminStore.FindByUsernameAsync(s.Db, username);
