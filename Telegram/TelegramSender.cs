@@ -13,8 +13,8 @@ namespace SupportChat.Telegram;
 /// Delivers the outbox: one row at a time, each in its own transaction that holds the row's lock while it is sent
 /// (FOR UPDATE SKIP LOCKED), so that with several instances each row goes out once. Each chat's rows go in order: a
 /// failure postpones the row, and so its chat, with exponential backoff, or by Telegram's retry_after on 429; a 400
-/// or 403 gives the row up. The chat
-/// itself never waits for any of this.
+/// or 403 gives the row up. A send that got no answer in time may have been delivered: it is tried again once (so
+/// delivery is at-least-once, a duplicate at most), then given up. The chat itself never waits for any of this.
 /// </summary>
 public sealed class TelegramSender(
     NpgsqlDataSource db, ITelegramBotClient bot, IOptions<TelegramOptions> options, IConversationEventBus bus, ILogger<TelegramSender> log)
@@ -81,7 +81,22 @@ public sealed class TelegramSender(
             log.LogError("Telegram refused outbox row {OutboxId} for chat {ChatId} for good: {Error}", row.Id, row.ChatId, ex.Message);
             await TelegramStore.MarkFailedAsync(c, tx, row, ex.Message);
         }
-        catch (Exception ex) when (ex is RequestException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (IsTimeout(ex) && !ct.IsCancellationRequested)
+        {
+            if (row.Timeouts >= MaxTimeouts - 1)
+            {
+                log.LogError("Telegram did not answer outbox row {OutboxId} for chat {ChatId} in time, {Timeouts} times; given up, as it may have arrived",
+                    row.Id, row.ChatId, MaxTimeouts);
+                await TelegramStore.MarkFailedAsync(c, tx, row, ex.Message, timedOut: true);
+            }
+            else
+            {
+                var wait = Backoff(row.Attempts);
+                log.LogWarning("Telegram did not answer in time (attempt {Attempt}); chat {ChatId} tries once more in {Delay}", row.Attempts + 1, row.ChatId, wait);
+                await TelegramStore.PostponeAsync(c, tx, row, wait, ex.Message, timedOut: true);
+            }
+        }
+        catch (Exception ex) when (ex is RequestException or HttpRequestException && !ct.IsCancellationRequested)
         {
             var wait = Backoff(row.Attempts);
             log.LogWarning("Sending to Telegram failed (attempt {Attempt}): {Error}; chat {ChatId} waits {Delay}", row.Attempts + 1, ex.Message, row.ChatId, wait);
@@ -89,6 +104,17 @@ public sealed class TelegramSender(
         }
         await tx.CommitAsync(CancellationToken.None);
         return true;
+    }
+
+    // Each unanswered attempt may have been a delivery: the first and one retry, no more.
+    const int MaxTimeouts = 2;
+
+    /// <summary>No answer within Telegram:RequestTimeoutSeconds (HttpClient's timeout, maybe wrapped by the bot client).</summary>
+    static bool IsTimeout(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+            if (e is TaskCanceledException or TimeoutException) return true;
+        return false;
     }
 
     TimeSpan Backoff(int attempts)

@@ -98,6 +98,7 @@ public sealed class MigrationTests
         ["SupportChat.Sql.0008_canned_replies.sql"] = "c5297eff54b5700a5b00bde35fe59be3d4b320966398738138332a85eee32770",
         ["SupportChat.Sql.0010_attachments.sql"] = "35871f0a6dc5427f9d00b05faad3319d03731b5312f271544ac7ead34866068b",
         ["SupportChat.Sql.0011_search_index_without_pending_list.sql"] = "21eaf8cd04a03b7621de8987f7fff34246a4a413a1747f19edd600a62b6ee39e",
+        ["SupportChat.Sql.0017_telegram_outbox_timeouts.sql"] = "e277905391fd8eeb021429932becf947456a59815e3ff78efd874401c6ba68d9",
     };
 
     [Fact]
