@@ -98,6 +98,16 @@ public static class TelegramStore
             """);
     }
 
+    /// <summary>How many rows wait to be sent, and how long the oldest has waited (0 when none does).</summary>
+    public static async Task<(long Depth, double OldestAgeSeconds)> BacklogAsync(NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleAsync<(long, double)>("""
+            SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+            FROM telegram_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+            """);
+    }
+
     public static async Task<Guid?> ConversationOfNotificationAsync(NpgsqlDataSource db, long chatId, long messageId)
     {
         await using var c = await db.OpenConnectionAsync();

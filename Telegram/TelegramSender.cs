@@ -39,7 +39,8 @@ public sealed class TelegramSender(
             TimeSpan wait;
             try
             {
-                while (await SendNextAsync(ct)) { }
+                while (await SendNextAsync(ct)) await RefreshBacklogAsync(force: false);
+                await RefreshBacklogAsync(force: true);
                 var due = await TelegramStore.NextDueInAsync(db);
                 // A head due now but not claimable is being sent by another instance: look again shortly, not in a tight loop.
                 wait = due is { } d && d < poll ? TimeSpan.FromMilliseconds(Math.Max(d.TotalMilliseconds, Math.Min(50, poll.TotalMilliseconds))) : poll;
@@ -53,6 +54,18 @@ public sealed class TelegramSender(
             try { await wake.WaitAsync(wait, ct); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    long backlogRefreshedAt;
+
+    /// <summary>The outbox gauges, on every pass of the loop (at least every OutboxPollMilliseconds) and once a second while it drains.</summary>
+    async Task RefreshBacklogAsync(bool force)
+    {
+        if (!force && Environment.TickCount64 - backlogRefreshedAt < 1000) return;
+        backlogRefreshedAt = Environment.TickCount64;
+        var (depth, oldestAge) = await TelegramStore.BacklogAsync(db);
+        TelegramMetrics.OutboxDepth.Set(depth);
+        TelegramMetrics.OutboxOldestAge.Set(oldestAge);
     }
 
     /// <summary>Sends the oldest due row; false when none is due.</summary>
