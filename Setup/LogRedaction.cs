@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using Serilog.Events;
 using Serilog.Formatting;
+using StackExchange.Redis;
 
 namespace SupportChat.Setup;
 
@@ -16,12 +17,15 @@ public sealed partial class LogRedaction(ITextFormatter inner, IReadOnlyList<str
     // Shorter values would mask ordinary words; every secret setting is longer (Telegram:WebhookSecret needs 16).
     const int ShortestSecret = 8;
 
-    /// <summary>The secrets the configuration holds: the bot token, the webhook secret, the database password.</summary>
+    /// <summary>The secrets the configuration holds: the bot token, the webhook secret, the database and Redis passwords.</summary>
     public static IReadOnlyList<string> SecretsOf(IConfiguration configuration)
     {
         var values = new List<string?> { configuration["Telegram:BotToken"], configuration["Telegram:WebhookSecret"] };
+        // A malformed connection string stops start-up elsewhere, with its own message.
         try { values.Add(new NpgsqlConnectionStringBuilder(configuration["Database:ConnectionString"]).Password); }
-        catch (ArgumentException) { } // A malformed connection string stops start-up elsewhere, with its own message.
+        catch (ArgumentException) { }
+        try { if (configuration["Redis:ConnectionString"] is { Length: > 0 } redis) values.Add(ConfigurationOptions.Parse(redis).Password); }
+        catch (ArgumentException) { }
         return values.Where(v => v is { Length: >= ShortestSecret }).Select(v => v!).Distinct().ToList();
     }
 

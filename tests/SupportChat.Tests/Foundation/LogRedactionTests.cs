@@ -13,6 +13,7 @@ public sealed class LogRedactionTests
     const string OtherBotToken = "123456789:ZZZanotherBotsTokenNotConfigured-xyz12";
     const string WebhookSecret = "webhook-secret-0123456789";
     const string DbPassword = "pg-pass-w0rd!";
+    const string RedisPassword = "redis-pass-0123";
 
     [Fact]
     public void Configured_secrets_and_any_bot_token_are_masked_in_message_properties_and_exceptions()
@@ -22,14 +23,16 @@ public sealed class LogRedactionTests
             ["Telegram:BotToken"] = Token,
             ["Telegram:WebhookSecret"] = WebhookSecret,
             ["Database:ConnectionString"] = $"Host=db;Username=app;Password={DbPassword}",
+            ["Redis:ConnectionString"] = $"redis:6379,password={RedisPassword}",
         }).Build();
         var redaction = new LogRedaction(new RenderedCompactJsonFormatter(), LogRedaction.SecretsOf(configuration));
-        var template = new MessageTemplateParser().Parse("Calling {Uri} with {Header}");
+        var template = new MessageTemplateParser().Parse("Calling {Uri} with {Header} via {Redis}");
         var logEvent = new LogEvent(DateTimeOffset.UtcNow, LogEventLevel.Verbose,
             new InvalidOperationException($"failed at https://api.telegram.org/bot{OtherBotToken}/getMe with {DbPassword}"), template,
             [
                 new LogEventProperty("Uri", new ScalarValue($"https://api.telegram.org/bot{Token}/sendMessage")),
                 new LogEventProperty("Header", new ScalarValue(WebhookSecret)),
+                new LogEventProperty("Redis", new ScalarValue($"redis:6379,password={RedisPassword}")),
             ]);
 
         using var output = new StringWriter();
@@ -41,6 +44,7 @@ public sealed class LogRedactionTests
         Assert.DoesNotContain(OtherBotToken.Split(':')[1], line);
         Assert.DoesNotContain(WebhookSecret, line);
         Assert.DoesNotContain(DbPassword, line);
+        Assert.DoesNotContain(RedisPassword, line);
         Assert.Contains("https://api.telegram.org/bot***/sendMessage", line);
         Assert.Contains("InvalidOperationException", line);
     }
@@ -52,6 +56,7 @@ public sealed class LogRedactionTests
         {
             ["Telegram:WebhookSecret"] = "a",
             ["Database:ConnectionString"] = "not a connection string",
+            ["Redis:ConnectionString"] = "redis:6379,password=",
         }).Build();
         var redaction = new LogRedaction(new RenderedCompactJsonFormatter(), LogRedaction.SecretsOf(configuration));
         Assert.Equal("a visitor at 12:30:45 said hello", redaction.Redact("a visitor at 12:30:45 said hello"));
