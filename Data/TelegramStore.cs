@@ -7,7 +7,7 @@ namespace SupportChat.Data;
 public sealed record TelegramOutgoing(long ChatId, Guid? ConversationId, string Text, long? ReplyToMessageId = null);
 
 /// <summary>A claimed outbox row.</summary>
-public sealed record TelegramOutboxRow(long Id, long ChatId, Guid? ConversationId, string Text, long? ReplyToMessageId, int Attempts);
+public sealed record TelegramOutboxRow(long Id, long ChatId, Guid? ConversationId, string Text, long? ReplyToMessageId, int Attempts, int Timeouts);
 
 /// <summary>What a notification needs to know about the visitor message that caused it.</summary>
 public sealed record VisitorMessageContext(long MessageId, string? VisitorName, string? PageUrl, bool FirstFromVisitor);
@@ -52,7 +52,7 @@ public static class TelegramStore
 
     public static Task<TelegramOutboxRow?> ClaimNextAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
         c.QuerySingleOrDefaultAsync<TelegramOutboxRow>($"""
-            SELECT o.id, o.chat_id, o.conversation_id, o.text, o.reply_to_message_id, o.attempts
+            SELECT o.id, o.chat_id, o.conversation_id, o.text, o.reply_to_message_id, o.attempts, o.timeouts
             {PendingHeads}
               AND o.next_attempt_at <= now()
             ORDER BY o.id LIMIT 1
@@ -73,14 +73,20 @@ public static class TelegramStore
                 """, new { row.ChatId, telegramMessageId, conversationId }, tx);
     }
 
-    /// <summary>A failed attempt: the row, and with it the rest of its chat, waits `delay` (Telegram's retry_after or a backoff).</summary>
-    public static Task PostponeAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, TimeSpan delay, string error) =>
-        c.ExecuteAsync("UPDATE telegram_outbox SET attempts = attempts + 1, last_error = @error, next_attempt_at = now() + @delay WHERE id = @Id",
-            new { row.Id, error, delay }, tx);
+    /// <summary>
+    /// A failed attempt: the row, and with it the rest of its chat, waits `delay` (Telegram's retry_after or a backoff).
+    /// timedOut: Telegram did not answer in time, so it may have delivered the message.
+    /// </summary>
+    public static Task PostponeAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, TimeSpan delay, string error, bool timedOut = false) =>
+        c.ExecuteAsync("""
+            UPDATE telegram_outbox SET attempts = attempts + 1, timeouts = timeouts + @timeout, last_error = @error, next_attempt_at = now() + @delay
+            WHERE id = @Id
+            """, new { row.Id, error, delay, timeout = timedOut ? 1 : 0 }, tx);
 
-    public static Task MarkFailedAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, string error) =>
-        c.ExecuteAsync("UPDATE telegram_outbox SET failed_at = now(), attempts = attempts + 1, last_error = @error WHERE id = @Id",
-            new { row.Id, error }, tx);
+    public static Task MarkFailedAsync(NpgsqlConnection c, NpgsqlTransaction tx, TelegramOutboxRow row, string error, bool timedOut = false) =>
+        c.ExecuteAsync("""
+            UPDATE telegram_outbox SET failed_at = now(), attempts = attempts + 1, timeouts = timeouts + @timeout, last_error = @error WHERE id = @Id
+            """, new { row.Id, error, timeout = timedOut ? 1 : 0 }, tx);
 
     /// <summary>How long until the next pending row is due (zero if one is due now), or null when none is pending.</summary>
     public static async Task<TimeSpan?> NextDueInAsync(NpgsqlDataSource db)
@@ -89,6 +95,16 @@ public static class TelegramStore
         return await c.ExecuteScalarAsync<TimeSpan?>($"""
             SELECT GREATEST(min(o.next_attempt_at) - now(), interval '0')
             {PendingHeads}
+            """);
+    }
+
+    /// <summary>How many rows wait to be sent, and how long the oldest has waited (0 when none does).</summary>
+    public static async Task<(long Depth, double OldestAgeSeconds)> BacklogAsync(NpgsqlDataSource db)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await c.QuerySingleAsync<(long, double)>("""
+            SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+            FROM telegram_outbox WHERE sent_at IS NULL AND failed_at IS NULL
             """);
     }
 

@@ -1,6 +1,8 @@
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 
 namespace SupportChat.Setup;
 
@@ -17,10 +19,10 @@ public static class LoggingSetup
             // The host logs a failed start with its stack trace; an operator's mistake gets one line instead (StartupFailure).
             .Filter.ByExcluding(e => e.Exception is { } ex && StartupFailure.Describe(ex) is not null)
             .ReadFrom.Configuration(builder.Configuration);
-        if (builder.Environment.IsDevelopment())
-            log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
-        else
-            log.WriteTo.Console(new RenderedCompactJsonFormatter());
+        ITextFormatter format = builder.Environment.IsDevelopment()
+            ? new MessageTemplateTextFormatter("[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
+            : new RenderedCompactJsonFormatter();
+        log.WriteTo.Console(new LogRedaction(format, LogRedaction.SecretsOf(builder.Configuration)));
         var logger = log.CreateLogger();
         // Each host (tests start many) owns its logger; the static Log.Logger is not used.
         builder.Services.AddSerilog(logger, dispose: true);

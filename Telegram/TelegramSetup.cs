@@ -21,7 +21,8 @@ public static class TelegramSetup
         }
         var mode = builder.Configuration[$"{TelegramOptions.Section}:Mode"] ?? TelegramOptions.Polling;
         services.AddStartupNote($"Telegram is on ({mode})");
-        services.AddHttpClient(HttpClientName);
+        // The client's request logging writes every URL, and a Bot API URL holds the token (/bot<TOKEN>/method).
+        services.AddHttpClient(HttpClientName).RemoveAllLoggers();
         services.AddSingleton<ITelegramBotClient>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<TelegramOptions>>().Value;

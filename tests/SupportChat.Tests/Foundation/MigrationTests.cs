@@ -101,6 +101,7 @@ public sealed class MigrationTests
         ["SupportChat.Sql.0012_enrollment_links.sql"] = "ffa05878cac8af15722421e3afed1219b71280fe58ac7aac7e196a7f96c31ef7",
         ["SupportChat.Sql.0013_login_throttle.sql"] = "e3c0f22c1e17c4680ee0cdcfb0d928fcc3a51a9e2aad2f0b70cb034da702ca47",
         ["SupportChat.Sql.0014_admin_sessions_by_ip.sql"] = "88376f29255af05a46ada75b1bc0f309ba0ab34633e1cdcb60900d3e690c39b2",
+        ["SupportChat.Sql.0017_telegram_outbox_timeouts.sql"] = "e277905391fd8eeb021429932becf947456a59815e3ff78efd874401c6ba68d9",
     };
 
     [Fact]

@@ -44,10 +44,10 @@ public sealed class AppProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    /// <summary>Starts the service on a free loopback port and waits until /health/ready answers 200.</summary>
+    /// <summary>Starts the service on a free loopback port (or the Server:Port given) and waits until /health/ready answers 200.</summary>
     public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings)
     {
-        var port = AppProcess.FreePort();
+        var port = settings.TryGetValue("Server:Port", out var given) ? int.Parse(given) : FreePort();
         var app = new AppProcess(new Dictionary<string, string>(settings) { ["Server:Port"] = port.ToString() });
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         for (var i = 0; i < 300 && !app.HasExited; i++)

@@ -19,8 +19,8 @@ public sealed record BotCall(string Method, JsonObject Args, int Status, long? M
 
 /// <summary>
 /// A fake Telegram Bot API on 127.0.0.1: records every call; sendMessage answers with a new message id, or 500 while
-/// Down, or 429 with retry_after when told; getUpdates hands out the updates a test queues; getFile and /file/ serve the
-/// files a test adds.
+/// Down, or 429 with retry_after when told, or late (AnswerDelay); getUpdates hands out the updates a test queues;
+/// getFile and /file/ serve the files a test adds.
 /// </summary>
 public sealed class FakeBotApi : IAsyncDisposable
 {
@@ -37,6 +37,14 @@ public sealed class FakeBotApi : IAsyncDisposable
     public string Url { get; }
     /// <summary>While true, sendMessage answers 500.</summary>
     public volatile bool Down;
+    long answerDelayTicks;
+
+    /// <summary>sendMessage accepts (records the message as delivered) at once but answers only after this delay.</summary>
+    public TimeSpan AnswerDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref answerDelayTicks));
+        set => Interlocked.Exchange(ref answerDelayTicks, value.Ticks);
+    }
 
     public FakeBotApi()
     {
@@ -100,6 +108,11 @@ public sealed class FakeBotApi : IAsyncDisposable
                     return Record(method, args, Error(429, $"Too Many Requests: retry after {retryAfter}", retryAfter), 429);
                 var id = Interlocked.Increment(ref nextMessageId);
                 calls.Enqueue(new BotCall(method, args, 200, id, DateTime.UtcNow));
+                if (AnswerDelay > TimeSpan.Zero)
+                {
+                    try { await Task.Delay(AnswerDelay, http.RequestAborted); }
+                    catch (OperationCanceledException) { } // The bot gave up waiting; the message was delivered all the same.
+                }
                 return Ok(new JsonObject
                 {
                     ["message_id"] = id,
