@@ -13,10 +13,15 @@ namespace SupportChat.Conversations;
 [JsonDerivedType(typeof(AssignmentChangedEvent), "assignment")]
 [JsonDerivedType(typeof(TagsChangedEvent), "tags")]
 [JsonDerivedType(typeof(TagCatalogChangedEvent), "tags-changed")]
+[JsonDerivedType(typeof(BackplaneRestoredEvent), "backplane-restored")]
 public abstract record ConversationEvent(Guid ConversationId);
 
-/// <summary>A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown).</summary>
-public sealed record MessageStoredEvent(MessageRow Message, long ReceivedAt) : ConversationEvent(Message.ConversationId);
+/// <summary>
+/// A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown);
+/// Remote when it was committed by another instance (ReceivedAt then comes from the two instances' wall clocks).
+/// </summary>
+public sealed record MessageStoredEvent(MessageRow Message, long ReceivedAt, [property: JsonIgnore] bool Remote = false)
+    : ConversationEvent(Message.ConversationId);
 
 /// <summary>Sender ("visitor" or "admin") is typing.</summary>
 public sealed record TypingEvent(Guid ConversationId, string Sender, string? Name) : ConversationEvent(ConversationId);
@@ -46,7 +51,10 @@ public sealed record PresenceEvent(Guid ConversationId, string Who) : Conversati
     public const string Admins = "admins";
 }
 
-/// <summary>The backplane came back after an outage: events from other instances may have been missed. Never leaves this process.</summary>
+/// <summary>
+/// The backplane came back after an outage: events from other instances may have been missed, so every client resyncs.
+/// Published by the instance that noticed its return, to itself and to the others (their clients missed its events).
+/// </summary>
 public sealed record BackplaneRestoredEvent() : ConversationEvent(Guid.Empty);
 
 /// <summary>

@@ -58,7 +58,7 @@ public sealed class ConnectionManager
             foreach (var c in all) c.RequestClose(CloseCodes.Resync, "missed events while the backplane was down; resume");
             return;
         }
-        var frame = new OutboundFrame(Frames.Of(e), e is MessageStoredEvent m ? m.ReceivedAt : 0);
+        var frame = e is MessageStoredEvent m ? new OutboundFrame(Frames.Of(e), m.ReceivedAt, m.Remote) : new OutboundFrame(Frames.Of(e));
         var seq = e is MessageStoredEvent stored ? stored.Message.Seq : 0;
         // A visitor's own typing and notes go to admins only; everything else goes to both sides.
         // Assignment and tags are the team's own bookkeeping: admins only too.

@@ -4,8 +4,11 @@ using System.Threading.Channels;
 
 namespace SupportChat.Sockets;
 
-/// <summary>A frame to send: its UTF-8 JSON (shared by every socket it goes to) and when the message it carries arrived (0: not a message).</summary>
-public readonly record struct OutboundFrame(byte[] Utf8, long ReceivedAt = 0);
+/// <summary>
+/// A frame to send: its UTF-8 JSON (shared by every socket it goes to), when the message it carries arrived (0: not a
+/// message), and whether that message came from another instance.
+/// </summary>
+public readonly record struct OutboundFrame(byte[] Utf8, long ReceivedAt = 0, bool Remote = false);
 
 /// <summary>
 /// One open socket's outbound side: a bounded queue drained by a single send loop. Delivery never waits: a socket
@@ -172,7 +175,7 @@ public sealed class SocketConnection
                     await socket.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
                     if (!timeout.TryReset()) throw new OperationCanceledException();
                     if (frame.ReceivedAt != 0)
-                        RealtimeMetrics.DeliveryLatency.Observe(Stopwatch.GetElapsedTime(frame.ReceivedAt).TotalSeconds);
+                        RealtimeMetrics.DeliveryLatency.WithLabels(frame.Remote ? "remote" : "local").Observe(Stopwatch.GetElapsedTime(frame.ReceivedAt).TotalSeconds);
                 }
             }
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

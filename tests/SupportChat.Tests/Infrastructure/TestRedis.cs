@@ -19,7 +19,11 @@ public sealed class PrivateRedis : IAsyncDisposable
 {
     Process? process;
     public int Port { get; } = AppProcess.FreePort();
-    public string ConnectionString => $"127.0.0.1:{Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000";
+    public string ConnectionString => ConnectionStringWithTimeouts(1000);
+
+    /// <summary>With the client's connect and command timeouts at this many milliseconds.</summary>
+    public string ConnectionStringWithTimeouts(int milliseconds) =>
+        $"127.0.0.1:{Port},connectTimeout={milliseconds},syncTimeout={milliseconds},asyncTimeout={milliseconds}";
 
     public static async Task<PrivateRedis> StartAsync()
     {
