@@ -14,6 +14,7 @@ namespace SupportChat.Conversations;
 [JsonDerivedType(typeof(TagsChangedEvent), "tags")]
 [JsonDerivedType(typeof(TagCatalogChangedEvent), "tags-changed")]
 [JsonDerivedType(typeof(BackplaneRestoredEvent), "backplane-restored")]
+[JsonDerivedType(typeof(AdminSessionsEndedEvent), "sessions-ended")]
 public abstract record ConversationEvent(Guid ConversationId);
 
 /// <summary>
@@ -56,6 +57,9 @@ public sealed record PresenceEvent(Guid ConversationId, string Who) : Conversati
 /// Published by the instance that noticed its return, to itself and to the others (their clients missed its events).
 /// </summary>
 public sealed record BackplaneRestoredEvent() : ConversationEvent(Guid.Empty);
+
+/// <summary>Admin sessions were revoked (logout, revocation, admin removed): every instance closes their sockets. No frame.</summary>
+public sealed record AdminSessionsEndedEvent(IReadOnlyList<long> SessionIds) : ConversationEvent(Guid.Empty);
 
 /// <summary>
 /// Carries conversation events to every subscriber. In-process for now; the Redis backplane (issue 8) and the

@@ -28,6 +28,9 @@ public sealed class SocketConnection
     // Per conversation replayed on this socket, the highest seq the replay sent: live copies up to it are skipped.
     Dictionary<Guid, long>? sentUpTo;
     bool closeRequested;
+    // While the session handles a client frame, a close waits for it, so that a send it stores is acked first.
+    bool handling;
+    (WebSocketCloseStatus Status, string Reason)? closeAfterFrame;
     bool dropQueued;
     WebSocketCloseStatus closeStatus = CloseCodes.Normal;
     string closeReason = "";
@@ -54,7 +57,33 @@ public sealed class SocketConnection
     public CancellationTokenSource Receiving { get; } = new();
     public WebSocketCloseStatus CloseStatus => closeStatus;
     public string CloseReason => closeReason;
-    public bool CloseRequested { get { lock (gate) return closeRequested; } }
+    /// <summary>A close was requested (it may still wait for the frame being handled): no further frame is handled.</summary>
+    public bool CloseRequested { get { lock (gate) return closeRequested || closeAfterFrame is not null; } }
+
+    /// <summary>The session starts handling a client frame; false when the socket is closing and the frame must be ignored.</summary>
+    public bool BeginFrame()
+    {
+        lock (gate)
+        {
+            if (closeRequested || closeAfterFrame is not null) return false;
+            handling = true;
+            return true;
+        }
+    }
+
+    /// <summary>The frame's replies are queued: a close requested meanwhile goes ahead now.</summary>
+    public void EndFrame()
+    {
+        lock (gate)
+        {
+            handling = false;
+            if (closeAfterFrame is { } close)
+            {
+                closeAfterFrame = null;
+                RequestCloseLocked(close.Status, close.Reason, drop: false);
+            }
+        }
+    }
 
     /// <summary>Queues a live event's frame without waiting; seq &gt; 0 for messages (for de-duplication after a replay).</summary>
     public void Deliver(Guid conversationId, long seq, OutboundFrame frame)
@@ -137,8 +166,8 @@ public sealed class SocketConnection
     }
 
     /// <summary>
-    /// Starts the close: frames already queued are sent first (unless dropQueued), then the close frame. A peer that
-    /// does not complete the close in time is aborted.
+    /// Starts the close: the replies of the frame being handled and the frames already queued are sent first (unless
+    /// dropQueued), then the close frame. A peer that does not complete the close in time is aborted.
     /// </summary>
     public void RequestClose(WebSocketCloseStatus status, string reason, bool dropQueued = false)
     {
@@ -148,6 +177,12 @@ public sealed class SocketConnection
     void RequestCloseLocked(WebSocketCloseStatus status, string reason, bool drop)
     {
         if (closeRequested) return;
+        if (handling && !drop)
+        {
+            closeAfterFrame ??= (status, reason);
+            Receiving.CancelAfter(options.SendTimeout + options.CloseTimeout);
+            return;
+        }
         closeRequested = true;
         closeStatus = status;
         closeReason = reason;
