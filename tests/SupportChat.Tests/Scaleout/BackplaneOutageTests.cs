@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using SupportChat.Tests.Infrastructure;
 using SupportChat.Tests.Realtime;
 using Xunit.Abstractions;
@@ -83,6 +85,46 @@ public sealed class BackplaneOutageTests(TestDatabase database, ITestOutputHelpe
         Assert.Null(close);
         Assert.Equal("after the outage", frame!.Value.GetProperty("body").GetString());
     }
+
+    [Fact]
+    public async Task Metrics_show_the_backplane_connection_its_resyncs_and_deliveries_from_the_other_instance()
+    {
+        var admin = await TestAdmins.SignInAsync(db.ConnectionString);
+        var visitor = await a.StartVisitorAsync();
+        var (adminOnB, _) = await b.ConnectAdminAsync(admin);
+        var (tab, _) = await a.ConnectVisitorAsync(visitor.Token);
+        await using var _1 = adminOnB;
+        await using var _2 = tab;
+        var before = await MetricsAsync();
+        await TimedSendAsync(tab, "remote-1");
+        await adminOnB.ReceiveAsync("message");
+        var after = await MetricsAsync();
+        Assert.Equal(1, Value(after, "supportchat_backplane_connected"));
+        var remote = Value(after, "supportchat_delivery_latency_seconds_count{origin=\"remote\"}") - Value(before, "supportchat_delivery_latency_seconds_count{origin=\"remote\"}");
+        output.WriteLine($"remote deliveries observed: {remote}; mean remote latency so far " +
+            $"{1000 * Value(after, "supportchat_delivery_latency_seconds_sum{origin=\"remote\"}") / Value(after, "supportchat_delivery_latency_seconds_count{origin=\"remote\"}"):0.0} ms");
+        Assert.True(remote >= 1, "the delivery on the other instance is missing from the latency histogram");
+
+        await redis.StopAsync();
+        var clock = Stopwatch.StartNew();
+        while (Value(await MetricsAsync(), "supportchat_backplane_connected") != 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50);
+        Assert.Equal(0, Value(await MetricsAsync(), "supportchat_backplane_connected"));
+        await redis.StartAgainAsync();
+        await adminOnB.ExpectCloseAsync();
+        await tab.ExpectCloseAsync();
+        var back = await MetricsAsync();
+        Assert.Equal(1, Value(back, "supportchat_backplane_connected"));
+        output.WriteLine($"resyncs counted: {Value(back, "supportchat_backplane_resyncs_total") - Value(after, "supportchat_backplane_resyncs_total")} (both instances share the test process's registry)");
+        Assert.True(Value(back, "supportchat_backplane_resyncs_total") - Value(after, "supportchat_backplane_resyncs_total") >= 2);
+    }
+
+    Task<string> MetricsAsync() => b.Http(origin: null).GetStringAsync("/metrics");
+
+    /// <summary>One series' value in the Prometheus text; 0 when it is not there.</summary>
+    static double Value(string metrics, string series) =>
+        Regex.Match(metrics, "^" + Regex.Escape(series) + " (\\S+)$", RegexOptions.Multiline) is { Success: true } m
+            ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
+            : 0;
 
     static async Task<(WebSocketCloseStatus? Status, double At)> ClosedAtAsync(TestSocket socket, Stopwatch clock)
     {

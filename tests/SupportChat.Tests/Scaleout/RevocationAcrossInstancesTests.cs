@@ -105,3 +105,23 @@ public sealed class RevocationAcrossInstancesTests(TestDatabase database, ITestO
         Assert.DoesNotContain(sentAfterRevocation, stored.Contains);
     }
 }
+
+/// <summary>With Redis down a revocation cannot travel; the other instance's periodic session check still ends the socket.</summary>
+public sealed class RevocationWhileRedisIsDownTests(TestDatabase database, ITestOutputHelper output) : TwoInstancesTest(database)
+{
+    protected override Dictionary<string, string?> Settings => new() { ["Realtime:AdminSessionCheckSeconds"] = "2" };
+
+    [Fact]
+    public async Task The_periodic_check_still_closes_the_socket_on_the_other_instance()
+    {
+        var victim = await TestAdmins.SignInAsync(db.ConnectionString);
+        var (onB, _) = await b.ConnectAdminAsync(victim);
+        await using var _1 = onB;
+        await redis.StopAsync();
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.NoContent, (await TestAdmins.CreateClient(a.App, victim).PostAsync("/api/admin/logout", null)).StatusCode);
+        Assert.Equal((WebSocketCloseStatus)4403, await onB.ExpectCloseAsync());
+        output.WriteLine($"with Redis down, closed 4403 after {clock.Elapsed.TotalMilliseconds:0} ms (periodic check: 2 s)");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+    }
+}
