@@ -116,7 +116,7 @@ public sealed class AdminAuthentication
     /// <summary>For long-lived connections: is the session still live? Counts as use (keeps it from idling out).</summary>
     public async Task<bool> IsLiveAsync(long sessionId) => await AdminSessionStore.FindLiveAsync(db, sessionId, IdleTimeout) is not null;
 
-    /// <summary>Cancelled when the session is revoked in this process or reaches its absolute expiry. Sockets close on it.</summary>
+    /// <summary>Cancelled when the session is revoked (on any instance, as heard on the bus) or reaches its absolute expiry. Sockets close on it.</summary>
     public CancellationToken SessionEnded(AdminPrincipal admin)
     {
         var signal = endedSignals.GetOrAdd(admin.SessionId, _ =>
@@ -126,7 +126,10 @@ public sealed class AdminAuthentication
             cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
             return cts;
         });
-        return signal.Token;
+        var token = signal.Token;
+        // Revoked between the socket's authentication and now: EndLocally found no signal to cancel.
+        if (revoked.ContainsKey(admin.SessionId) && endedSignals.TryRemove(admin.SessionId, out var late)) late.Cancel();
+        return token;
     }
 
     /// <summary>Revokes one session (or all of an admin's when sessionId is null), audits it in the same transaction, and ends their sockets.</summary>
