@@ -54,6 +54,17 @@ public sealed class PrivateRedis : IAsyncDisposable
         throw new InvalidOperationException($"redis-server did not listen on {Port}");
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing answers, like a hung or overloaded Redis.</summary>
+    public void Pause() => Signal("STOP");
+
+    public void Resume() => Signal("CONT");
+
+    void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process!.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     public async Task StopAsync()
     {
         if (process is null || process.HasExited) return;

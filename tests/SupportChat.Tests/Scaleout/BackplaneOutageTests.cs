@@ -118,6 +118,34 @@ public sealed class BackplaneOutageTests(TestDatabase database, ITestOutputHelpe
         Assert.True(Value(back, "supportchat_backplane_resyncs_total") - Value(after, "supportchat_backplane_resyncs_total") >= 2);
     }
 
+    [Fact]
+    public async Task A_redis_that_hangs_costs_one_timeout_then_nothing_and_its_return_resyncs()
+    {
+        var visitor = await a.StartVisitorAsync();
+        var (tab, _) = await a.ConnectVisitorAsync(visitor.Token);
+        await using var _1 = tab;
+        await TimedSendAsync(tab, "up");
+
+        redis.Pause();
+        var acks = new List<double>();
+        var sinceResume = new Stopwatch();
+        try
+        {
+            for (var i = 0; i < 6; i++) acks.Add(await TimedSendAsync(tab, $"hung-{i}"));
+        }
+        finally
+        {
+            redis.Resume();
+            sinceResume.Start();
+        }
+        output.WriteLine($"send->ack while Redis hangs: first {acks[0]:0} ms (pays the {RedisTimeout} ms timeout), then max {acks.Skip(1).Max():0.0} ms");
+        // The first call finds out; every later one falls back at once.
+        Assert.True(acks.Skip(1).Max() < RedisTimeout / 5, $"later sends waited: {string.Join(", ", acks.Select(x => x.ToString("0")))} ms");
+
+        Assert.Equal((WebSocketCloseStatus)4002, await tab.ExpectCloseAsync());
+        output.WriteLine($"4002 {sinceResume.Elapsed.TotalMilliseconds:0} ms after Redis was resumed");
+    }
+
     Task<string> MetricsAsync() => b.Http(origin: null).GetStringAsync("/metrics");
 
     /// <summary>One series' value in the Prometheus text; 0 when it is not there.</summary>
