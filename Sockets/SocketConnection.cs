@@ -90,7 +90,8 @@ public sealed class SocketConnection
     {
         lock (gate)
         {
-            if (closeRequested) return;
+            // Closing, even if still answering a frame: the client resumes from its last seq after the close.
+            if (closeRequested || closeAfterFrame is not null) return;
             if (heldBack is not null)
             {
                 if (heldBack.Count < capacity) heldBack.Add((conversationId, seq, frame));
