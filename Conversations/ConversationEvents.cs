@@ -13,10 +13,16 @@ namespace SupportChat.Conversations;
 [JsonDerivedType(typeof(AssignmentChangedEvent), "assignment")]
 [JsonDerivedType(typeof(TagsChangedEvent), "tags")]
 [JsonDerivedType(typeof(TagCatalogChangedEvent), "tags-changed")]
+[JsonDerivedType(typeof(BackplaneRestoredEvent), "backplane-restored")]
+[JsonDerivedType(typeof(AdminSessionsEndedEvent), "sessions-ended")]
 public abstract record ConversationEvent(Guid ConversationId);
 
-/// <summary>A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown).</summary>
-public sealed record MessageStoredEvent(MessageRow Message, long ReceivedAt) : ConversationEvent(Message.ConversationId);
+/// <summary>
+/// A message was committed. ReceivedAt is the Stopwatch timestamp when its sender's request arrived (0 if unknown);
+/// Remote when it was committed by another instance (ReceivedAt then comes from the two instances' wall clocks).
+/// </summary>
+public sealed record MessageStoredEvent(MessageRow Message, long ReceivedAt, [property: JsonIgnore] bool Remote = false)
+    : ConversationEvent(Message.ConversationId);
 
 /// <summary>Sender ("visitor" or "admin") is typing.</summary>
 public sealed record TypingEvent(Guid ConversationId, string Sender, string? Name) : ConversationEvent(ConversationId);
@@ -46,8 +52,14 @@ public sealed record PresenceEvent(Guid ConversationId, string Who) : Conversati
     public const string Admins = "admins";
 }
 
-/// <summary>The backplane came back after an outage: events from other instances may have been missed. Never leaves this process.</summary>
+/// <summary>
+/// The backplane came back after an outage: events from other instances may have been missed, so every client resyncs.
+/// Published by the instance that noticed its return, to itself and to the others (their clients missed its events).
+/// </summary>
 public sealed record BackplaneRestoredEvent() : ConversationEvent(Guid.Empty);
+
+/// <summary>Admin sessions were revoked (logout, revocation, admin removed): every instance closes their sockets. No frame.</summary>
+public sealed record AdminSessionsEndedEvent(IReadOnlyList<long> SessionIds) : ConversationEvent(Guid.Empty);
 
 /// <summary>
 /// Carries conversation events to every subscriber. In-process for now; the Redis backplane (issue 8) and the

@@ -32,12 +32,14 @@ public sealed class VisitorMessageBudget : IDisposable
 
     readonly RealtimeOptions options;
     readonly IConnectionMultiplexer? redis;
+    readonly IBackplaneState? backplane;
     readonly PartitionedRateLimiter<Guid> local;
 
-    public VisitorMessageBudget(IOptions<RealtimeOptions> options, IConnectionMultiplexer? redis = null)
+    public VisitorMessageBudget(IOptions<RealtimeOptions> options, IConnectionMultiplexer? redis = null, IBackplaneState? backplane = null)
     {
         this.options = options.Value;
         this.redis = redis;
+        this.backplane = backplane;
         var o = this.options;
         var (tokens, period) = o.MessagesPerSecond >= 1
             ? ((int)Math.Round(o.MessagesPerSecond), TimeSpan.FromSeconds(1))
@@ -56,7 +58,7 @@ public sealed class VisitorMessageBudget : IDisposable
     /// <summary>Takes one message from the visitor's budget; false when it is spent.</summary>
     public async ValueTask<bool> TryTakeAsync(Guid visitorId)
     {
-        if (redis is not null)
+        if (redis is not null && backplane?.IsUp != false)
         {
             try
             {
@@ -64,7 +66,7 @@ public sealed class VisitorMessageBudget : IDisposable
                     [options.MessagesPerSecond / 1000.0, options.MessageBurst]);
                 return (long)allowed == 1;
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException) { }
+            catch (Exception ex) when (ex is RedisException or TimeoutException) { backplane?.ReportFailure(ex); }
         }
         using var lease = local.AttemptAcquire(visitorId);
         return lease.IsAcquired;

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Setup;
 
@@ -23,11 +24,26 @@ public sealed record AdminPrincipal(long AdminId, long SessionId, string Usernam
 /// Admin sessions over HTTP: the opaque cookie, its binding to User-Agent and IP, CSRF and Origin checks,
 /// and the signal that closes an admin's sockets when the session ends.
 /// </summary>
-public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptions> options, ILogger<AdminAuthentication> log)
+public sealed class AdminAuthentication
 {
     public const string CookieName = "sc_admin";
     public const string CsrfHeader = "X-CSRF-Token";
     readonly ConcurrentDictionary<long, CancellationTokenSource> endedSignals = new();
+    // Sessions revoked on any instance, heard of on the bus, with when: a revoked session outlives no lifetime, so older ones go.
+    readonly ConcurrentDictionary<long, DateTime> revoked = new();
+    readonly NpgsqlDataSource db;
+    readonly IOptions<AdminOptions> options;
+    readonly IConversationEventBus bus;
+    readonly ILogger<AdminAuthentication> log;
+
+    public AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptions> options, IConversationEventBus bus, ILogger<AdminAuthentication> log)
+    {
+        this.db = db;
+        this.options = options;
+        this.bus = bus;
+        this.log = log;
+        bus.Subscribe(e => { if (e is AdminSessionsEndedEvent ended) EndLocally(ended.SessionIds); });
+    }
 
     AdminOptions Options => options.Value;
     TimeSpan IdleTimeout => TimeSpan.FromMinutes(Options.SessionIdleMinutes);
@@ -100,7 +116,7 @@ public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptio
     /// <summary>For long-lived connections: is the session still live? Counts as use (keeps it from idling out).</summary>
     public async Task<bool> IsLiveAsync(long sessionId) => await AdminSessionStore.FindLiveAsync(db, sessionId, IdleTimeout) is not null;
 
-    /// <summary>Cancelled when the session is revoked in this process or reaches its absolute expiry. Sockets close on it.</summary>
+    /// <summary>Cancelled when the session is revoked (on any instance, as heard on the bus) or reaches its absolute expiry. Sockets close on it.</summary>
     public CancellationToken SessionEnded(AdminPrincipal admin)
     {
         var signal = endedSignals.GetOrAdd(admin.SessionId, _ =>
@@ -110,7 +126,10 @@ public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptio
             cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
             return cts;
         });
-        return signal.Token;
+        var token = signal.Token;
+        // Revoked between the socket's authentication and now: EndLocally found no signal to cancel.
+        if (revoked.ContainsKey(admin.SessionId) && endedSignals.TryRemove(admin.SessionId, out var late)) late.Cancel();
+        return token;
     }
 
     /// <summary>Revokes one session (or all of an admin's when sessionId is null), audits it in the same transaction, and ends their sockets.</summary>
@@ -125,15 +144,29 @@ public sealed class AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptio
         return revoked.Count;
     }
 
-    /// <summary>Ends the sockets of sessions revoked in a transaction that has committed.</summary>
-    public void SignalEnded(IEnumerable<long> sessionIds)
+    /// <summary>Ends the sockets of sessions revoked in a transaction that has committed, on every instance.</summary>
+    public void SignalEnded(IReadOnlyList<long> sessionIds)
     {
+        if (sessionIds.Count > 0) bus.Publish(new AdminSessionsEndedEvent(sessionIds));
+    }
+
+    /// <summary>Cheap, for every frame of a long-lived connection: revoked (as heard so far) or past its absolute expiry.</summary>
+    public bool HasEnded(AdminPrincipal admin) => admin.ExpiresAt <= DateTime.UtcNow || revoked.ContainsKey(admin.SessionId);
+
+    void EndLocally(IReadOnlyList<long> sessionIds)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (id, at) in revoked)
+            if (now - at > TimeSpan.FromHours(Options.SessionLifetimeHours)) revoked.TryRemove(id, out _);
         foreach (var id in sessionIds)
+        {
+            revoked[id] = now;
             if (endedSignals.TryRemove(id, out var cts))
             {
                 cts.Cancel();
                 cts.Dispose();
             }
+        }
     }
 
     bool SameNetwork(string? sessionIp, string? requestIp)

@@ -13,7 +13,8 @@ namespace SupportChat.Scaleout;
 /// transaction, so a page cached before an acknowledged change is never read after it; nothing is ever deleted by
 /// pattern, old versions simply expire.
 /// </summary>
-public sealed class ConversationListCache(NpgsqlDataSource db, IMemoryCache memory, ILogger<ConversationListCache> log, IConnectionMultiplexer? redis = null)
+public sealed class ConversationListCache(
+    NpgsqlDataSource db, IMemoryCache memory, ILogger<ConversationListCache> log, IConnectionMultiplexer? redis = null, BackplaneState? backplane = null)
 {
     static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
     static readonly Counter Lookups = Metrics.CreateCounter("supportchat_conversation_list_cache_total",
@@ -38,6 +39,8 @@ public sealed class ConversationListCache(NpgsqlDataSource db, IMemoryCache memo
     async Task<IReadOnlyList<ConversationSummary>?> GetAsync(string key)
     {
         if (redis is null) return memory.Get<IReadOnlyList<ConversationSummary>>(key);
+        // Down: straight to the database (a page cached here could be older than what another instance acknowledged).
+        if (backplane?.IsUp == false) return null;
         try
         {
             var value = await redis.GetDatabase().StringGetAsync(key);
@@ -45,6 +48,7 @@ public sealed class ConversationListCache(NpgsqlDataSource db, IMemoryCache memo
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            backplane?.ReportFailure(ex);
             log.LogDebug(ex, "Conversation list cache unavailable");
             return null;
         }
@@ -57,12 +61,14 @@ public sealed class ConversationListCache(NpgsqlDataSource db, IMemoryCache memo
             memory.Set(key, rows, Lifetime);
             return;
         }
+        if (backplane?.IsUp == false) return;
         try
         {
             redis.GetDatabase().StringSet(key, JsonSerializer.SerializeToUtf8Bytes(rows), Lifetime, flags: CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            backplane?.ReportFailure(ex);
             log.LogDebug(ex, "Conversation list cache unavailable");
         }
     }

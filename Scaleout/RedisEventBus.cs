@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json;
+using Prometheus;
 using StackExchange.Redis;
 using SupportChat.Conversations;
 
@@ -12,59 +14,79 @@ public sealed class InstanceId
 
 /// <summary>
 /// Conversation events for every instance: delivered to this process's subscribers at once, and through Redis pub/sub
-/// to the others. While Redis is down each instance keeps serving its own sockets; when the subscription comes back
-/// after a failure, subscribers get a BackplaneRestoredEvent, since events from other instances may have been missed.
+/// to the others. While Redis is down each instance keeps serving its own sockets; when it answers again, this
+/// instance's clients are asked to resync (a BackplaneRestoredEvent), and so are the other instances', since they
+/// missed what this one published meanwhile.
 /// </summary>
 public sealed class RedisEventBus : IConversationEventBus
 {
     static readonly RedisChannel Channel = RedisChannel.Literal("supportchat:events");
+    // A notice from an instance that came back within this time of this one's own resync asks nothing more of its clients.
+    static readonly TimeSpan ResyncWindow = TimeSpan.FromSeconds(2);
+    static readonly Counter Resyncs = Metrics.CreateCounter("supportchat_backplane_resyncs_total",
+        "Times this instance asked all its clients to resync (4002) after a backplane outage.");
     readonly InProcessEventBus local;
     readonly IConnectionMultiplexer redis;
+    readonly BackplaneState backplane;
     readonly string instance;
     readonly ILogger<RedisEventBus> log;
-    volatile bool missedEvents;
+    readonly Lock gate = new();
+    DateTime lastResyncAt;
 
-    sealed record Envelope(string Origin, ConversationEvent Event);
+    /// <summary>SentAt: the Unix time in ms when a message arrived at its instance, so receivers can measure delivery latency.</summary>
+    sealed record Envelope(string Origin, ConversationEvent Event, long SentAt = 0);
 
-    public RedisEventBus(IConnectionMultiplexer redis, InstanceId instance, ILogger<RedisEventBus> log, ILogger<InProcessEventBus> localLog)
+    public RedisEventBus(IConnectionMultiplexer redis, BackplaneState backplane, InstanceId instance, ILogger<RedisEventBus> log, ILogger<InProcessEventBus> localLog)
     {
         local = new InProcessEventBus(localLog);
         this.redis = redis;
+        this.backplane = backplane;
         this.instance = instance.Value;
         this.log = log;
         // The multiplexer re-subscribes by itself after a reconnect.
         redis.GetSubscriber().SubscribeAsync(Channel, (_, value) => Receive(value)).ContinueWith(
             t => log.LogWarning(t.Exception, "Subscribing to the Redis backplane failed; it is retried when Redis reconnects"),
             TaskContinuationOptions.OnlyOnFaulted);
-        redis.ConnectionFailed += (_, e) =>
+        backplane.Restored += () =>
         {
-            if (e.ConnectionType != ConnectionType.Subscription) return;
-            missedEvents = true;
-            log.LogWarning("Redis backplane lost ({FailureType}); sockets of this instance are still served", e.FailureType);
-        };
-        redis.ConnectionRestored += (_, e) =>
-        {
-            if (e.ConnectionType != ConnectionType.Subscription || !missedEvents) return;
-            missedEvents = false;
-            log.LogWarning("Redis backplane restored; asking this instance's clients to resume");
-            local.Publish(new BackplaneRestoredEvent());
+            log.LogWarning("Redis backplane restored; asking the clients of every instance to resync");
+            Resync(since: backplane.LastDownAt);
+            Publish(new BackplaneRestoredEvent(), locally: false);
         };
     }
 
     public void Subscribe(Action<ConversationEvent> handler) => local.Subscribe(handler);
 
-    public void Publish(ConversationEvent e)
+    public void Publish(ConversationEvent e) => Publish(e, locally: true);
+
+    void Publish(ConversationEvent e, bool locally)
     {
-        local.Publish(e);
+        if (locally) local.Publish(e);
+        // Down: other instances miss this event; their clients resync when the backplane is back.
+        if (!backplane.IsUp) return;
+        var sentAt = e is MessageStoredEvent { ReceivedAt: not 0 } m
+            ? DateTimeOffset.UtcNow.Subtract(Stopwatch.GetElapsedTime(m.ReceivedAt)).ToUnixTimeMilliseconds()
+            : 0;
         try
         {
-            redis.GetSubscriber().Publish(Channel, JsonSerializer.SerializeToUtf8Bytes(new Envelope(instance, e)), CommandFlags.FireAndForget);
+            redis.GetSubscriber().Publish(Channel, JsonSerializer.SerializeToUtf8Bytes(new Envelope(instance, e, sentAt)), CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            // Other instances miss this one; their clients catch up by resume once the backplane is back.
-            missedEvents = true;
+            backplane.ReportFailure(ex);
         }
+    }
+
+    /// <summary>Asks this instance's clients to resync, unless that already happened after since (UTC).</summary>
+    void Resync(DateTime since)
+    {
+        lock (gate)
+        {
+            if (lastResyncAt > since) return;
+            lastResyncAt = DateTime.UtcNow;
+        }
+        Resyncs.Inc();
+        local.Publish(new BackplaneRestoredEvent());
     }
 
     void Receive(RedisValue value)
@@ -80,7 +102,20 @@ public sealed class RedisEventBus : IConversationEventBus
             return;
         }
         if (envelope is null || envelope.Origin == instance) return;
-        // ReceivedAt is the sending process's clock; it means nothing here.
-        local.Publish(envelope.Event is MessageStoredEvent m ? m with { ReceivedAt = 0 } : envelope.Event);
+        switch (envelope.Event)
+        {
+            case BackplaneRestoredEvent:
+                Resync(since: DateTime.UtcNow - ResyncWindow);
+                break;
+            case MessageStoredEvent m:
+                // The arrival time in this process's Stopwatch, from the wall clocks of both (clamped: clocks drift).
+                var elapsed = Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - envelope.SentAt);
+                var receivedAt = envelope.SentAt == 0 ? 0 : Stopwatch.GetTimestamp() - elapsed * Stopwatch.Frequency / 1000;
+                local.Publish(m with { ReceivedAt = receivedAt, Remote = true });
+                break;
+            default:
+                local.Publish(envelope.Event);
+                break;
+        }
     }
 }

@@ -6,15 +6,29 @@ namespace SupportChat.Scaleout;
 /// <summary>
 /// Who is online across instances. Each instance records its own online visitors (per conversation) and whether it has
 /// admins, as sorted-set entries scored by an expiry time that a heartbeat keeps moving; an instance that dies simply
-/// stops refreshing its entries. Queries answer null when Redis cannot be reached, and the caller uses its own sockets.
+/// stops refreshing its entries. Queries answer null at once while Redis is down, and the caller uses its own sockets;
+/// when Redis is back this instance's entries are written again straight away (a restarted Redis has none).
 /// </summary>
-public sealed class RedisPresence(IConnectionMultiplexer redis, InstanceId instance, ILogger<RedisPresence> log) : BackgroundService
+public sealed class RedisPresence : BackgroundService
 {
     static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
     static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
     const string AdminsKey = "sc:presence:admins";
     readonly ConcurrentDictionary<Guid, byte> visitors = new();
     volatile bool admins;
+    readonly IConnectionMultiplexer redis;
+    readonly InstanceId instance;
+    readonly BackplaneState backplane;
+    readonly ILogger<RedisPresence> log;
+
+    public RedisPresence(IConnectionMultiplexer redis, InstanceId instance, BackplaneState backplane, ILogger<RedisPresence> log)
+    {
+        this.redis = redis;
+        this.instance = instance;
+        this.backplane = backplane;
+        this.log = log;
+        backplane.Restored += () => _ = RefreshAsync();
+    }
 
     static RedisKey VisitorKey(Guid conversationId) => "sc:presence:v:" + conversationId.ToString("N");
     static double Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -62,32 +76,35 @@ public sealed class RedisPresence(IConnectionMultiplexer redis, InstanceId insta
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(Heartbeat);
-        while (await timer.WaitForNextTickAsync(ct))
-            await TryAsync(async db =>
-            {
-                var expiry = Expiry;
-                var batch = db.CreateBatch();
-                var writes = new List<Task>();
-                if (admins) writes.Add(batch.SortedSetAddAsync(AdminsKey, instance.Value, expiry));
-                foreach (var id in visitors.Keys)
-                {
-                    writes.Add(batch.SortedSetAddAsync(VisitorKey(id), instance.Value, expiry));
-                    writes.Add(batch.KeyExpireAsync(VisitorKey(id), Lifetime * 2));
-                }
-                batch.Execute();
-                await Task.WhenAll(writes);
-                return true;
-            });
+        while (await timer.WaitForNextTickAsync(ct)) await RefreshAsync();
     }
+
+    Task RefreshAsync() => TryAsync(async db =>
+    {
+        var expiry = Expiry;
+        var batch = db.CreateBatch();
+        var writes = new List<Task>();
+        if (admins) writes.Add(batch.SortedSetAddAsync(AdminsKey, instance.Value, expiry));
+        foreach (var id in visitors.Keys)
+        {
+            writes.Add(batch.SortedSetAddAsync(VisitorKey(id), instance.Value, expiry));
+            writes.Add(batch.KeyExpireAsync(VisitorKey(id), Lifetime * 2));
+        }
+        batch.Execute();
+        await Task.WhenAll(writes);
+        return true;
+    });
 
     async Task<T?> TryAsync<T>(Func<IDatabase, Task<T>> action)
     {
+        if (!backplane.IsUp) return default;
         try
         {
             return await action(redis.GetDatabase());
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            backplane.ReportFailure(ex);
             log.LogDebug(ex, "Presence in Redis unavailable");
             return default;
         }

@@ -34,26 +34,38 @@ public static class ScaleoutSetup
             var config = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString!);
             // Start even while Redis is down; the multiplexer reconnects by itself and readiness reports degraded.
             config.AbortOnConnectFail = false;
+            // While disconnected a call fails at once instead of queueing until the command timeout; BackplaneState then
+            // sends everything to the local fallbacks. Reconnect attempts every half second keep instances' returns together.
+            config.BacklogPolicy = BacklogPolicy.FailFast;
+            config.ReconnectRetryPolicy = new LinearRetry(250);
+            config.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
             return ConnectionMultiplexer.Connect(config);
         });
         services.AddSingleton<InstanceId>();
+        services.AddSingleton<BackplaneState>();
+        services.AddSingleton<IBackplaneState>(sp => sp.GetRequiredService<BackplaneState>());
+        services.AddHostedService(sp => sp.GetRequiredService<BackplaneState>());
         services.Replace(ServiceDescriptor.Singleton<IConversationEventBus, RedisEventBus>());
         services.AddSingleton<RedisPresence>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"]);
     }
 
-    sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+    sealed class RedisHealthCheck(IConnectionMultiplexer redis, BackplaneState backplane) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
         {
+            // Known down: answer at once; the breaker's probe notices the return.
+            if (backplane.DownSince is { } since)
+                return new HealthCheckResult(context.Registration.FailureStatus, $"Redis unreachable since {since:O}");
             try
             {
-                var rtt = await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), ct);
+                var rtt = await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(1), ct);
                 return HealthCheckResult.Healthy($"ping {rtt.TotalMilliseconds:0.#} ms");
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
+                backplane.ReportFailure(ex);
                 return new HealthCheckResult(context.Registration.FailureStatus, "Redis unreachable", ex);
             }
         }

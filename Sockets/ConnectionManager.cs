@@ -52,13 +52,14 @@ public sealed class ConnectionManager
             _ = TellPresenceAsync(presence);
             return;
         }
+        if (e is AdminSessionsEndedEvent) return; // AdminAuthentication closes those sockets
         if (e is BackplaneRestoredEvent)
         {
             var all = admins.Concat(visitors.Values.SelectMany(v => v)).ToList();
             foreach (var c in all) c.RequestClose(CloseCodes.Resync, "missed events while the backplane was down; resume");
             return;
         }
-        var frame = new OutboundFrame(Frames.Of(e), e is MessageStoredEvent m ? m.ReceivedAt : 0);
+        var frame = e is MessageStoredEvent m ? new OutboundFrame(Frames.Of(e), m.ReceivedAt, m.Remote) : new OutboundFrame(Frames.Of(e));
         var seq = e is MessageStoredEvent stored ? stored.Message.Seq : 0;
         // A visitor's own typing and notes go to admins only; everything else goes to both sides.
         // Assignment and tags are the team's own bookkeeping: admins only too.

@@ -19,8 +19,9 @@ public static class RealtimeMetrics
         "supportchat_sockets_closed_slow_total", "Sockets closed because their outbound queue overflowed or a send timed out.");
 
     public static readonly Histogram DeliveryLatency = Metrics.CreateHistogram(
-        "supportchat_delivery_latency_seconds", "From a message's arrival at the server to its frame being written to a recipient's socket.",
-        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        "supportchat_delivery_latency_seconds",
+        "From a message's arrival at the server to its frame being written to a recipient's socket; origin: local (this instance) or remote (through the backplane).",
+        new HistogramConfiguration { LabelNames = ["origin"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
 
     static long queued;
 

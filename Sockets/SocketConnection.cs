@@ -4,8 +4,11 @@ using System.Threading.Channels;
 
 namespace SupportChat.Sockets;
 
-/// <summary>A frame to send: its UTF-8 JSON (shared by every socket it goes to) and when the message it carries arrived (0: not a message).</summary>
-public readonly record struct OutboundFrame(byte[] Utf8, long ReceivedAt = 0);
+/// <summary>
+/// A frame to send: its UTF-8 JSON (shared by every socket it goes to), when the message it carries arrived (0: not a
+/// message), and whether that message came from another instance.
+/// </summary>
+public readonly record struct OutboundFrame(byte[] Utf8, long ReceivedAt = 0, bool Remote = false);
 
 /// <summary>
 /// One open socket's outbound side: a bounded queue drained by a single send loop. Delivery never waits: a socket
@@ -25,6 +28,9 @@ public sealed class SocketConnection
     // Per conversation replayed on this socket, the highest seq the replay sent: live copies up to it are skipped.
     Dictionary<Guid, long>? sentUpTo;
     bool closeRequested;
+    // While the session handles a client frame, a close waits for it, so that a send it stores is acked first.
+    bool handling;
+    (WebSocketCloseStatus Status, string Reason)? closeAfterFrame;
     bool dropQueued;
     WebSocketCloseStatus closeStatus = CloseCodes.Normal;
     string closeReason = "";
@@ -51,14 +57,41 @@ public sealed class SocketConnection
     public CancellationTokenSource Receiving { get; } = new();
     public WebSocketCloseStatus CloseStatus => closeStatus;
     public string CloseReason => closeReason;
-    public bool CloseRequested { get { lock (gate) return closeRequested; } }
+    /// <summary>A close was requested (it may still wait for the frame being handled): no further frame is handled.</summary>
+    public bool CloseRequested { get { lock (gate) return closeRequested || closeAfterFrame is not null; } }
+
+    /// <summary>The session starts handling a client frame; false when the socket is closing and the frame must be ignored.</summary>
+    public bool BeginFrame()
+    {
+        lock (gate)
+        {
+            if (closeRequested || closeAfterFrame is not null) return false;
+            handling = true;
+            return true;
+        }
+    }
+
+    /// <summary>The frame's replies are queued: a close requested meanwhile goes ahead now.</summary>
+    public void EndFrame()
+    {
+        lock (gate)
+        {
+            handling = false;
+            if (closeAfterFrame is { } close)
+            {
+                closeAfterFrame = null;
+                RequestCloseLocked(close.Status, close.Reason, drop: false);
+            }
+        }
+    }
 
     /// <summary>Queues a live event's frame without waiting; seq &gt; 0 for messages (for de-duplication after a replay).</summary>
     public void Deliver(Guid conversationId, long seq, OutboundFrame frame)
     {
         lock (gate)
         {
-            if (closeRequested) return;
+            // Closing, even if still answering a frame: the client resumes from its last seq after the close.
+            if (closeRequested || closeAfterFrame is not null) return;
             if (heldBack is not null)
             {
                 if (heldBack.Count < capacity) heldBack.Add((conversationId, seq, frame));
@@ -134,8 +167,8 @@ public sealed class SocketConnection
     }
 
     /// <summary>
-    /// Starts the close: frames already queued are sent first (unless dropQueued), then the close frame. A peer that
-    /// does not complete the close in time is aborted.
+    /// Starts the close: the replies of the frame being handled and the frames already queued are sent first (unless
+    /// dropQueued), then the close frame. A peer that does not complete the close in time is aborted.
     /// </summary>
     public void RequestClose(WebSocketCloseStatus status, string reason, bool dropQueued = false)
     {
@@ -145,6 +178,12 @@ public sealed class SocketConnection
     void RequestCloseLocked(WebSocketCloseStatus status, string reason, bool drop)
     {
         if (closeRequested) return;
+        if (handling && !drop)
+        {
+            closeAfterFrame ??= (status, reason);
+            Receiving.CancelAfter(options.SendTimeout + options.CloseTimeout);
+            return;
+        }
         closeRequested = true;
         closeStatus = status;
         closeReason = reason;
@@ -172,7 +211,7 @@ public sealed class SocketConnection
                     await socket.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
                     if (!timeout.TryReset()) throw new OperationCanceledException();
                     if (frame.ReceivedAt != 0)
-                        RealtimeMetrics.DeliveryLatency.Observe(Stopwatch.GetElapsedTime(frame.ReceivedAt).TotalSeconds);
+                        RealtimeMetrics.DeliveryLatency.WithLabels(frame.Remote ? "remote" : "local").Observe(Stopwatch.GetElapsedTime(frame.ReceivedAt).TotalSeconds);
                 }
             }
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)

@@ -21,6 +21,9 @@ sealed class SocketSession(
     // Small frames (typing, read, short messages) fit here; bigger ones borrow a pooled buffer for the moment.
     readonly byte[] small = new byte[256];
     Sender? sender;
+    // Admin sockets: the session, checked on every frame against revocations heard of and its expiry.
+    AdminPrincipal? admin;
+    AdminAuthentication? adminAuth;
     long? lastTypingAt;
 
     enum Received { Text, Binary, TooLarge, Closed }
@@ -80,6 +83,8 @@ sealed class SocketSession(
     public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
     {
         sender = adminSender;
+        this.admin = admin;
+        adminAuth = auth;
         var sendLoop = connection.SendLoopAsync();
         using var ended = auth.SessionEnded(admin).Register(() => connection.RequestClose(CloseCodes.SessionEnded, "session ended"));
         using var stopChecks = new CancellationTokenSource();
@@ -157,23 +162,27 @@ sealed class SocketSession(
             try
             {
                 if (kind == Received.Closed) return;
-                if (connection.CloseRequested || kind == Received.TooLarge) continue;
-                if (kind == Received.Binary)
+                if (kind == Received.TooLarge || !connection.BeginFrame()) continue;
+                try
                 {
-                    Refuse(new ApiError("bad_request", "Binary frames are not accepted; send JSON text frames."));
-                    continue;
+                    if (kind == Received.Binary)
+                    {
+                        Refuse(new ApiError("bad_request", "Binary frames are not accepted; send JSON text frames."));
+                        continue;
+                    }
+                    ClientFrame? frame;
+                    try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
+                    catch (JsonException) { frame = null; }
+                    if (frame is null)
+                    {
+                        Refuse(new ApiError("bad_request", "The frame is not a JSON object of the protocol."));
+                        continue;
+                    }
+                    Return(buffer);
+                    buffer = small;
+                    await HandleAsync(frame);
                 }
-                ClientFrame? frame;
-                try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
-                catch (JsonException) { frame = null; }
-                if (frame is null)
-                {
-                    Refuse(new ApiError("bad_request", "The frame is not a JSON object of the protocol."));
-                    continue;
-                }
-                Return(buffer);
-                buffer = small;
-                await HandleAsync(frame);
+                finally { connection.EndFrame(); }
             }
             finally { Return(buffer); }
         }
@@ -224,6 +233,12 @@ sealed class SocketSession(
     async Task HandleAsync(ClientFrame f)
     {
         var s = sender!;
+        if (admin is not null && adminAuth!.HasEnded(admin))
+        {
+            Refuse(new ApiError("session_ended", "This admin session has ended; log in again."), f.ClientMsgId);
+            connection.RequestClose(CloseCodes.SessionEnded, "session ended");
+            return;
+        }
         Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
         if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
         {

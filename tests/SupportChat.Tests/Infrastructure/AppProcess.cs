@@ -44,6 +44,15 @@ public sealed class AppProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>Sends SIGTERM, as a container runtime or systemd does to stop the service.</summary>
+    public void Terminate()
+    {
+        if (kill(process.Id, 15) != 0) throw new InvalidOperationException($"kill -TERM {process.Id} failed");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
     /// <summary>Starts the service on a free loopback port (or the Server:Port given) and waits until /health/ready answers 200.</summary>
     public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings)
     {

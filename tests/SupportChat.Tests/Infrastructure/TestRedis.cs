@@ -19,7 +19,11 @@ public sealed class PrivateRedis : IAsyncDisposable
 {
     Process? process;
     public int Port { get; } = AppProcess.FreePort();
-    public string ConnectionString => $"127.0.0.1:{Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000";
+    public string ConnectionString => ConnectionStringWithTimeouts(1000);
+
+    /// <summary>With the client's connect and command timeouts at this many milliseconds.</summary>
+    public string ConnectionStringWithTimeouts(int milliseconds) =>
+        $"127.0.0.1:{Port},connectTimeout={milliseconds},syncTimeout={milliseconds},asyncTimeout={milliseconds}";
 
     public static async Task<PrivateRedis> StartAsync()
     {
@@ -48,6 +52,17 @@ public sealed class PrivateRedis : IAsyncDisposable
             catch (System.Net.Sockets.SocketException) { await Task.Delay(50); }
         }
         throw new InvalidOperationException($"redis-server did not listen on {Port}");
+    }
+
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing answers, like a hung or overloaded Redis.</summary>
+    public void Pause() => Signal("STOP");
+
+    public void Resume() => Signal("CONT");
+
+    void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process!.Id.ToString()]);
+        kill.WaitForExit();
     }
 
     public async Task StopAsync()

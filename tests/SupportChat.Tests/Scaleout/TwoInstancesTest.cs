@@ -14,10 +14,13 @@ public abstract class TwoInstancesTest(TestDatabase database) : IClassFixture<Te
     /// <summary>Settings both instances get besides the shared Redis.</summary>
     protected virtual Dictionary<string, string?> Settings => [];
 
+    /// <summary>The instances' Redis client timeouts (connect and command).</summary>
+    protected virtual int RedisTimeoutMilliseconds => 1000;
+
     public async Task InitializeAsync()
     {
         redis = await PrivateRedis.StartAsync();
-        var settings = new Dictionary<string, string?>(Settings) { ["Redis:ConnectionString"] = redis.ConnectionString };
+        var settings = new Dictionary<string, string?>(Settings) { ["Redis:ConnectionString"] = redis.ConnectionStringWithTimeouts(RedisTimeoutMilliseconds) };
         a = new RealtimeHost(db.ConnectionString, settings);
         b = new RealtimeHost(db.ConnectionString, settings);
     }
