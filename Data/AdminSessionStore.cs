@@ -58,6 +58,13 @@ public static class AdminSessionStore
             """, new { adminId, idleTimeout })).ToList();
     }
 
+    /// <summary>In the caller's transaction: is the session still unrevoked, unexpired and of an active admin?</summary>
+    public static Task<bool> IsLiveAsync(NpgsqlConnection c, NpgsqlTransaction tx, long sessionId) =>
+        c.ExecuteScalarAsync<bool>("""
+            SELECT EXISTS (SELECT 1 FROM admin_sessions s JOIN admins a ON a.id = s.admin_id
+                           WHERE s.id = @sessionId AND s.revoked_at IS NULL AND s.expires_at > now() AND a.status = 'active')
+            """, new { sessionId }, tx);
+
     /// <summary>Revokes the given live sessions of an admin (all of them when sessionId is null); returns the ids revoked.</summary>
     public static async Task<IReadOnlyList<long>> RevokeAsync(NpgsqlConnection c, NpgsqlTransaction? tx, long adminId, long? sessionId, string reason) =>
         (await c.QueryAsync<long>("""

@@ -45,10 +45,10 @@ public sealed class AppProcess : IAsyncDisposable
     public bool HasExited => process.HasExited;
 
     /// <summary>Starts the service on a free loopback port and waits until /health/ready answers 200.</summary>
-    public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings)
+    public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings, string environment = "Production")
     {
         var port = AppProcess.FreePort();
-        var app = new AppProcess(new Dictionary<string, string>(settings) { ["Server:Port"] = port.ToString() });
+        var app = new AppProcess(new Dictionary<string, string>(settings) { ["Server:Port"] = port.ToString() }, environment);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         for (var i = 0; i < 300 && !app.HasExited; i++)
         {
