@@ -134,6 +134,9 @@ public static class Security
             headers.XFrameOptions = "DENY";
         }
         if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+        // API answers carry the CSRF token, visitor tokens and conversations: no browser or proxy cache keeps them.
+        // An attachment download sets its own (private) caching.
+        if (path.StartsWithSegments("/api")) headers.CacheControl = "no-store";
         return next(http);
     }
 
