@@ -89,7 +89,10 @@ public sealed class SharedRateLimits : IDisposable
 
     TimeSpan? Local(RateBudget budget, string key, bool peek)
     {
-        using var lease = local.AttemptAcquire((budget, key), peek ? 0 : 1);
+        // Not AttemptAcquire(0): that succeeds on any fraction of a token the bucket has refilled.
+        if (peek)
+            return local.GetStatistics((budget, key))?.CurrentAvailablePermits >= 1 ? null : budget.Period / budget.Tokens;
+        using var lease = local.AttemptAcquire((budget, key));
         if (lease.IsAcquired) return null;
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : budget.Period;
     }

@@ -37,15 +37,19 @@ public sealed class WebhookLimitTests(TestDatabase db, ITestOutputHelper output)
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 100; i++) statuses.Add(await PostAsync(http, "wrong-secret-" + i.ToString("D6")));
         // Once the budget is spent, the right secret from that IP is refused too: otherwise its answer would tell a guess apart.
-        var rightAfter = await PostAsync(http, TelegramHost.Secret);
+        // (The budget refills one every 6 s, so this asks right after a refusal.)
+        HttpStatusCode rightAfter;
+        do rightAfter = await PostAsync(http, "wrong-secret") == HttpStatusCode.TooManyRequests ? await PostAsync(http, TelegramHost.Secret) : HttpStatusCode.Unauthorized;
+        while (rightAfter == HttpStatusCode.Unauthorized);
         await Task.Delay(300);
         var logged = app.Output.Count(l => l.Contains("Refused a Telegram webhook call", StringComparison.Ordinal));
         var summary = string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{(int)g.Key}×{g.Count()}"));
         output.WriteLine($"100 wrong secrets: {summary}; refusals logged: {logged}; right secret after them: {(int)rightAfter}");
 
-        Assert.InRange(statuses.Count(s => s == HttpStatusCode.Unauthorized), 1, 10);
+        // Ten a minute, and one more per 6 s the loop takes on a busy machine.
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.Unauthorized), 10, 15);
         Assert.Equal(100, statuses.Count(s => s is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests));
-        Assert.InRange(logged, 1, 10);
+        Assert.InRange(logged, 10, 17);
         Assert.Equal(HttpStatusCode.TooManyRequests, rightAfter);
     }
 
