@@ -47,8 +47,8 @@ return StartupFailure.RunOrExit(log, () =>
     var app = builder.Build();
     if (AdminCommands.IsCommand(args)) return AdminCommands.Run(app, args);
 
-    app.UseSecurity();
     app.UseApiErrors();
+    app.UseSecurity();
     app.UseAdminAuthentication();
     app.UseSupportChatRequestLogging();
     app.UseSupportChatStaticFiles();

@@ -66,6 +66,13 @@ public static class AdminSessionStore
                 WHERE lower(a.username) = @username AND s.ip = @ip::inet AND s.created_at > now() - @within)
             """, new { username, ip, within }, tx);
 
+    /// <summary>In the caller's transaction: is the session still unrevoked, unexpired and of an active admin?</summary>
+    public static Task<bool> IsLiveAsync(NpgsqlConnection c, NpgsqlTransaction tx, long sessionId) =>
+        c.ExecuteScalarAsync<bool>("""
+            SELECT EXISTS (SELECT 1 FROM admin_sessions s JOIN admins a ON a.id = s.admin_id
+                           WHERE s.id = @sessionId AND s.revoked_at IS NULL AND s.expires_at > now() AND a.status = 'active')
+            """, new { sessionId }, tx);
+
     /// <summary>Revokes the given live sessions of an admin (all of them when sessionId is null); returns the ids revoked.</summary>
     public static async Task<IReadOnlyList<long>> RevokeAsync(NpgsqlConnection c, NpgsqlTransaction? tx, long adminId, long? sessionId, string reason) =>
         (await c.QueryAsync<long>("""

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
@@ -33,13 +34,15 @@ public sealed class AdminAuthentication
     readonly ConcurrentDictionary<long, DateTime> revoked = new();
     readonly NpgsqlDataSource db;
     readonly IOptions<AdminOptions> options;
+    readonly IMemoryCache seenSessions;
     readonly IConversationEventBus bus;
     readonly ILogger<AdminAuthentication> log;
 
-    public AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptions> options, IConversationEventBus bus, ILogger<AdminAuthentication> log)
+    public AdminAuthentication(NpgsqlDataSource db, IOptions<AdminOptions> options, IMemoryCache seenSessions, IConversationEventBus bus, ILogger<AdminAuthentication> log)
     {
         this.db = db;
         this.options = options;
+        this.seenSessions = seenSessions;
         this.bus = bus;
         this.log = log;
         bus.Subscribe(e => { if (e is AdminSessionsEndedEvent ended) EndLocally(ended.SessionIds); });
@@ -83,8 +86,23 @@ public sealed class AdminAuthentication
             Path = "/",
             Expires = expiresAt,
         });
+        SeenValid(token, id, expiresAt);
         return new AdminPrincipal(adminId, id, username, displayName, csrf, expiresAt);
     }
+
+    static string SeenKey(string token) => "admin-session:" + Convert.ToHexString(HashToken(token));
+
+    void SeenValid(string token, long sessionId, DateTime expiresAt) =>
+        seenSessions.Set(SeenKey(token), sessionId, new MemoryCacheEntryOptions { AbsoluteExpiration = expiresAt, SlidingExpiration = IdleTimeout });
+
+    /// <summary>
+    /// The rate-limit partition of the request's session, when this instance has seen that session valid; otherwise null and the
+    /// request is counted by its IP. Known without a database lookup, so made-up cookies buy no budget of their own.
+    /// </summary>
+    public string? KnownSessionKey(HttpContext http) =>
+        http.Request.Cookies[CookieName] is { Length: > 0 and <= 100 } token && seenSessions.TryGetValue(SeenKey(token), out long sessionId)
+            ? "s:" + sessionId
+            : null;
 
     public void ClearCookie(HttpContext http) => http.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/" });
 
@@ -98,7 +116,11 @@ public sealed class AdminAuthentication
         var token = http.Request.Cookies[CookieName];
         if (string.IsNullOrEmpty(token) || token.Length > 100) return null;
         var session = await AdminSessionStore.FindLiveAsync(db, HashToken(token), IdleTimeout);
-        if (session is null) return null;
+        if (session is null)
+        {
+            seenSessions.Remove(SeenKey(token));
+            return null;
+        }
 
         if (!string.Equals(session.UserAgent, UserAgent(http), StringComparison.Ordinal) || !SameNetwork(session.Ip, ClientIp(http)))
         {
@@ -106,8 +128,10 @@ public sealed class AdminAuthentication
             await RevokeAsync(session.AdminId, session.Id, "binding_mismatch",
                 Audit(http, "session.revoked", session.AdminId, "admin_session", session.Id.ToString(),
                     new { reason = "binding_mismatch", sessionIp = session.Ip, sessionUserAgent = session.UserAgent }));
+            seenSessions.Remove(SeenKey(token));
             return null;
         }
+        SeenValid(token, session.Id, session.ExpiresAt);
         var principal = new AdminPrincipal(session.AdminId, session.Id, session.Username, session.DisplayName, session.CsrfToken, session.ExpiresAt);
         http.Items[AdminPrincipal.ItemKey] = principal;
         return principal;

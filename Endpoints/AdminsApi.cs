@@ -51,6 +51,9 @@ public static partial class AdminsApi
     {
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
+        // Checked again inside the transaction: the caller may have been removed since the request was authenticated
+        // (two admins removing each other); a removal racing this one makes PostgreSQL refuse one of the two (409).
+        if (!await AdminSessionStore.IsLiveAsync(c, tx, admin.SessionId)) return ApiError.Unauthorized();
         if (await AdminStore.CountActiveAsync(c, tx) <= 1 && id == admin.AdminId)
             return ApiError.Conflict("You are the last active admin; invite another before removing yourself.");
         if (!await AdminStore.RemoveAsync(c, tx, id)) return ApiError.NotFound("No such admin.");

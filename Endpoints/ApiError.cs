@@ -1,11 +1,19 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Npgsql;
+
 namespace SupportChat.Endpoints;
 
 /// <summary>
-/// The one error shape of the HTTP API and the sockets: { "error": code, "message": text }.
-/// Codes are stable: bad_request, too_large, unsupported_type, rate_limited, unauthorized, forbidden, not_found, conflict, unavailable.
+/// The one error shape of the HTTP API and the sockets: { "error": code, "message": text }, and "traceId" on a fault.
+/// Codes are stable: bad_request, too_large, unsupported_type, rate_limited, unauthorized, forbidden, not_found, conflict, unavailable,
+/// internal_error.
 /// </summary>
 public sealed record ApiError(string Error, string Message)
 {
+    /// <summary>On a fault (500): the id the server's log line carries, so that a report can be matched to it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TraceId { get; init; }
 
     public static IResult BadRequest(string message) => Result(StatusCodes.Status400BadRequest, "bad_request", message);
     public static IResult Unauthorized(string message = "Log in first.") => Result(StatusCodes.Status401Unauthorized, "unauthorized", message);
@@ -32,23 +40,36 @@ public sealed record ApiError(string Error, string Message)
     }
 }
 
-public static class ApiErrorHandling
+public static partial class ApiErrorHandling
 {
     public static void AddApiErrors(this IServiceCollection services) =>
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 
-    /// <summary>Malformed JSON, a missing body or one over the size limit get the same error shape as everything else.</summary>
+    /// <summary>
+    /// First in the pipeline, so that nothing reaches the developer exception page (which shows the stack trace, the cookies
+    /// and the CSRF header): client mistakes answer 400, a serialization conflict 409, any other fault 500 with a trace id,
+    /// all in the one shape. Malformed JSON, a missing body or one over the size limit get the shape as well.
+    /// </summary>
     public static void UseApiErrors(this WebApplication app)
     {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiErrorHandling));
         app.Use(async (http, next) =>
         {
             try
             {
                 await next(http);
             }
-            catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
+            catch (Exception ex) when (http.Response.HasStarted)
             {
-                http.Response.StatusCode = ex.StatusCode;
+                // Too late for a status: the client gets a cut connection, the log gets the fault.
+                if (!IsClientGone(http, ex)) Faulted(log, ex, http.Request.Method, http.Request.Path, TraceId(http));
+                http.Abort();
+                return;
+            }
+            catch (Exception ex)
+            {
+                await ErrorFor(http, ex, log).ExecuteAsync(http);
+                return;
             }
             // An API error the framework answered with an empty body (bad JSON, body too large, no such route) gets the shape too.
             if (!http.Response.HasStarted && http.Response.ContentLength is null or 0 && http.Request.Path.StartsWithSegments("/api")
@@ -66,4 +87,47 @@ public static class ApiErrorHandling
             }
         });
     }
+
+    static IResult ErrorFor(HttpContext http, Exception ex, ILogger log)
+    {
+        if (ex is BadHttpRequestException bad)
+            return bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? ApiError.TooLarge("The request body is too large.")
+                : ApiError.BadRequest("The request is malformed or incomplete.");
+        if (IsClientGone(http, ex))
+        {
+            ClientGone(log, http.Request.Method, http.Request.Path);
+            return ApiError.BadRequest("The request ended before its body did.");
+        }
+        if (IsSerializationConflict(ex))
+        {
+            SerializationConflict(log, http.Request.Method, http.Request.Path);
+            return ApiError.Conflict("Another change to the same data came first; reload and try again.");
+        }
+        var traceId = TraceId(http);
+        Faulted(log, ex, http.Request.Method, http.Request.Path, traceId);
+        return TypedResults.Json(new ApiError("internal_error", "Something went wrong on our side; it has been logged.") { TraceId = traceId },
+            statusCode: StatusCodes.Status500InternalServerError);
+    }
+
+    /// <summary>A read from a client that closed or reset its connection, or whose request was aborted.</summary>
+    static bool IsClientGone(HttpContext http, Exception ex) =>
+        http.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException
+        || ex is Microsoft.AspNetCore.Connections.ConnectionResetException;
+
+    /// <summary>PostgreSQL refused a transaction that raced another (serializable isolation, or a deadlock): nothing was changed.</summary>
+    static bool IsSerializationConflict(Exception ex) =>
+        ex is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }
+        || ex.InnerException is { } inner && IsSerializationConflict(inner);
+
+    static string TraceId(HttpContext http) => Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed; answered 500 with trace id {TraceId}")]
+    static partial void Faulted(ILogger log, Exception ex, string method, string path, string traceId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path}: the client went away before its request was read")]
+    static partial void ClientGone(ILogger log, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} lost a race with another transaction; answered 409")]
+    static partial void SerializationConflict(ILogger log, string method, string path);
 }

@@ -1,7 +1,7 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Data;
+using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
 
@@ -66,11 +66,11 @@ public static class VisitorApi
             if (resumed is not null)
                 return TypedResults.Ok(new VisitorSessionResponse(request.Token, resumed.VisitorId, resumed.ConversationId, Resumed: true));
             // A wrong token counts against the IP like a creation, so guessing costs as much as creating.
-            if (limiter.TryAcquire(http) is { } wait) return ApiError.RateLimited(wait);
+            if (await limiter.TryAcquireAsync(http) is { } wait) return ApiError.RateLimited(wait);
             return ApiError.Unauthorized("Unknown or expired visitor token; start a new session without it.");
         }
 
-        if (limiter.TryAcquire(http) is { } retryAfter) return ApiError.RateLimited(retryAfter);
+        if (await limiter.TryAcquireAsync(http) is { } retryAfter) return ApiError.RateLimited(retryAfter);
         var token = AdminAuthentication.RandomToken();
         var session = await VisitorStore.CreateAsync(db, AdminAuthentication.HashToken(token), details);
         return TypedResults.Created((string?)null, new VisitorSessionResponse(token, session.VisitorId, session.ConversationId, Resumed: false));
@@ -90,26 +90,15 @@ public static class VisitorApi
     }
 }
 
-/// <summary>Visitor sessions one IP may start per window (Realtime:VisitorSessionsPerIp, Realtime:VisitorSessionWindowSeconds).</summary>
-public sealed class VisitorSessionLimiter(IOptions<RealtimeOptions> options) : IDisposable
+/// <summary>
+/// Visitor sessions one IP may start: Realtime:VisitorSessionsPerIp, refilled evenly over Realtime:VisitorSessionWindowSeconds,
+/// one budget for every instance.
+/// </summary>
+public sealed class VisitorSessionLimiter(SharedRateLimits limits, IOptions<RealtimeOptions> options)
 {
-    readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(ip =>
-        RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.VisitorSessionsPerIp,
-            Window = TimeSpan.FromSeconds(options.Value.VisitorSessionWindowSeconds),
-            QueueLimit = 0,
-        }));
+    readonly RateBudget budget = new("visitor_session", options.Value.VisitorSessionsPerIp, options.Value.VisitorSessionsPerIp,
+        TimeSpan.FromSeconds(options.Value.VisitorSessionWindowSeconds));
 
     /// <summary>Null when allowed; otherwise how long to wait.</summary>
-    public TimeSpan? TryAcquire(HttpContext http)
-    {
-        using var lease = limiter.AttemptAcquire(AdminAuthentication.ClientIp(http) ?? "unknown");
-        if (lease.IsAcquired) return null;
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-            ? retryAfter
-            : TimeSpan.FromSeconds(options.Value.VisitorSessionWindowSeconds);
-    }
-
-    public void Dispose() => limiter.Dispose();
+    public ValueTask<TimeSpan?> TryAcquireAsync(HttpContext http) => limits.TryTakeAsync(budget, RateLimits.IpKey(http));
 }

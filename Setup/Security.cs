@@ -1,26 +1,9 @@
 using System.Net;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using SupportChat.Endpoints;
 
 namespace SupportChat.Setup;
-
-public sealed class RateLimitOptions
-{
-    public const string Section = "RateLimits";
-    /// <summary>Requests per minute from one IP to the visitor API.</summary>
-    public int VisitorPerMinute { get; set; } = 120;
-    /// <summary>Requests per minute from one admin session (or one IP before login) to the admin API.</summary>
-    public int AdminPerMinute { get; set; } = 600;
-
-    public IEnumerable<string> Errors()
-    {
-        if (VisitorPerMinute < 1) yield return $"RateLimits:VisitorPerMinute is {VisitorPerMinute}: expected a positive number";
-        if (AdminPerMinute < 1) yield return $"RateLimits:AdminPerMinute is {AdminPerMinute}: expected a positive number";
-    }
-}
 
 /// <summary>Forwarded headers from trusted proxies only, CORS, rate limits, response headers.</summary>
 public static class Security
@@ -32,7 +15,6 @@ public static class Security
     public static void AddSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section, o => o.Errors());
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<AdminOptions>>((o, admin) =>
         {
@@ -49,33 +31,8 @@ public static class Security
                 .WithMethods("GET", "POST")
                 .WithHeaders("Content-Type", "Authorization")));
 
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((o, limits) =>
-        {
-            var l = limits.Value;
-            o.AddPolicy(VisitorLimit, http => PerMinute(ClientKey(http), l.VisitorPerMinute));
-            o.AddPolicy(AdminLimit, http => PerMinute(
-                http.Request.Cookies[AdminAuthentication.CookieName] is { Length: > 0 } cookie ? "s:" + Convert.ToHexString(AdminAuthentication.HashToken(cookie)) : ClientKey(http),
-                l.AdminPerMinute));
-            o.OnRejected = (context, _) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(60);
-                return new ValueTask(ApiError.RateLimited(retryAfter).ExecuteAsync(context.HttpContext));
-            };
-        });
+        services.AddRateLimits();
     }
-
-    static string ClientKey(HttpContext http) => "ip:" + (AdminAuthentication.ClientIp(http) ?? "unknown");
-
-    static RateLimitPartition<string> PerMinute(string key, int permits) =>
-        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = permits,
-            TokensPerPeriod = permits,
-            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
 
     public static void UseSecurity(this WebApplication app)
     {
@@ -83,7 +40,7 @@ public static class Security
             app.UseForwardedHeaders();
         app.Use(AddSecurityHeaders);
         app.UseCors();
-        app.UseRateLimiter();
+        app.UseRateLimits();
     }
 
     /// <summary>
@@ -122,6 +79,9 @@ public static class Security
             headers.XFrameOptions = "DENY";
         }
         if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+        // API answers carry the CSRF token, visitor tokens and conversations: no browser or proxy cache keeps them.
+        // An attachment download sets its own (private) caching.
+        if (path.StartsWithSegments("/api")) headers.CacheControl = "no-store";
         return next(http);
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Data;
 using SupportChat.Endpoints;
+using SupportChat.Scaleout;
 using SupportChat.Setup;
 using Telegram.Bot;
 using Telegram.Bot.Types;
@@ -36,10 +37,17 @@ public static class TelegramApi
         admin.MapDelete("/link", UnlinkAsync);
     }
 
-    static async Task<IResult> WebhookAsync(HttpContext http, IOptions<TelegramOptions> options, ILogger<TelegramUpdates> log)
+    /// <summary>Wrong secrets one IP may send per minute; past it, every call from that IP is refused unchecked and unlogged.</summary>
+    static readonly RateBudget WebhookFailures = RateBudget.PerMinute("telegram_webhook", 10);
+
+    static async Task<IResult> WebhookAsync(HttpContext http, IOptions<TelegramOptions> options, SharedRateLimits limits, ILogger<TelegramUpdates> log)
     {
+        // Looked at before the secret, so that a guesser past the budget learns nothing from the answer.
+        var ip = RateLimits.IpKey(http);
+        if (await limits.TryTakeAsync(WebhookFailures, ip, peek: true) is { } wait) return ApiError.RateLimited(wait);
         if (!SecretMatches(http.Request.Headers[SecretHeader].ToString(), options.Value.WebhookSecret!))
         {
+            if (await limits.TryTakeAsync(WebhookFailures, ip) is { } retryAfter) return ApiError.RateLimited(retryAfter);
             log.LogWarning("Refused a Telegram webhook call from {Ip}: missing or wrong secret token", AdminAuthentication.ClientIp(http));
             return ApiError.Unauthorized("Missing or wrong secret token.");
         }

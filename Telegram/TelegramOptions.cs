@@ -14,7 +14,7 @@ public sealed partial class TelegramOptions
     public long[] AdminChatIds { get; set; } = [];
     /// <summary>Polling (getUpdates; no public URL needed) or Webhook (Telegram calls WebhookUrl).</summary>
     public string Mode { get; set; } = Polling;
-    /// <summary>Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 1 to 256 of A-Z a-z 0-9 _ -.</summary>
+    /// <summary>Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 16 to 256 of A-Z a-z 0-9 _ -.</summary>
     public string? WebhookSecret { get; set; }
     /// <summary>Webhook mode: the public URL Telegram calls; default {Server:PublicUrl}/api/telegram/webhook.</summary>
     public string? WebhookUrl { get; set; }
@@ -41,7 +41,7 @@ public sealed partial class TelegramOptions
     public static readonly string[] Languages = ["en", "tr"];
 
     [GeneratedRegex(@"^\d+:[A-Za-z0-9_-]{20,}$")] private static partial Regex TokenPattern();
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,256}$")] private static partial Regex SecretPattern();
+    [GeneratedRegex("^[A-Za-z0-9_-]{16,256}$")] private static partial Regex SecretPattern();
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{3,31}$")] private static partial Regex UsernamePattern();
 
     public IEnumerable<string> Errors()
@@ -61,7 +61,7 @@ public sealed partial class TelegramOptions
         if (UsesWebhook)
         {
             if (WebhookSecret is null || !SecretPattern().IsMatch(WebhookSecret))
-                yield return "Telegram:WebhookSecret is missing or malformed: webhook mode needs 1 to 256 characters of A-Z, a-z, 0-9, _ and -";
+                yield return "Telegram:WebhookSecret is missing, too short or malformed: webhook mode needs 16 to 256 characters of A-Z, a-z, 0-9, _ and -";
             if (WebhookUrl is not null && (!Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http")))
                 yield return $"Telegram:WebhookUrl is '{WebhookUrl}': expected an absolute https URL";
         }

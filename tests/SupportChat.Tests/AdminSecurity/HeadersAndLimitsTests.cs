@@ -29,6 +29,27 @@ public sealed class HeadersAndLimitsTests(TestDatabase db) : IClassFixture<TestD
     }
 
     [Fact]
+    public async Task Api_responses_are_never_stored_by_a_cache()
+    {
+        await using var app = new SupportChatApp(db.ConnectionString);
+        var admin = await TestAdmins.SignInAsync(db.ConnectionString);
+        using var client = TestAdmins.CreateClient(app, admin);
+        // /me carries the CSRF token; an error and the login endpoint are admin API responses too.
+        foreach (var path in new[] { "/api/admin/me", "/api/admin/admins", "/api/admin/no-such-thing" })
+        {
+            var response = await client.GetAsync(path);
+            Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        }
+        var anonymous = await app.CreateClient().GetAsync("/api/admin/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("no-store", anonymous.Headers.CacheControl?.ToString());
+        // A new visitor session's answer carries the visitor's token.
+        var visitor = await app.CreateClient().PostAsJsonAsync("/api/visitor/sessions", new { });
+        Assert.Equal(HttpStatusCode.Created, visitor.StatusCode);
+        Assert.Equal("no-store", visitor.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
     public async Task The_admin_page_has_no_inline_script()
     {
         await using var app = new SupportChatApp(db.ConnectionString);

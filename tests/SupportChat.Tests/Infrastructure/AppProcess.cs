@@ -54,10 +54,10 @@ public sealed class AppProcess : IAsyncDisposable
     static extern int kill(int pid, int signal);
 
     /// <summary>Starts the service on a free loopback port (or the Server:Port given) and waits until /health/ready answers 200.</summary>
-    public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings)
+    public static async Task<(AppProcess App, HttpClient Http)> StartReadyAsync(IDictionary<string, string> settings, string environment = "Production")
     {
         var port = settings.TryGetValue("Server:Port", out var given) ? int.Parse(given) : FreePort();
-        var app = new AppProcess(new Dictionary<string, string>(settings) { ["Server:Port"] = port.ToString() });
+        var app = new AppProcess(new Dictionary<string, string>(settings) { ["Server:Port"] = port.ToString() }, environment);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         for (var i = 0; i < 300 && !app.HasExited; i++)
         {

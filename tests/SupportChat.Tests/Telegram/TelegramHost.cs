@@ -13,7 +13,7 @@ public static class TelegramHost
 {
     public const long AdminChat = -100123;
     public const long AdminUser = 777;
-    public const string Secret = "test-secret_123";
+    public const string Secret = "test-secret_1234567";
     public const string BotUsername = "SupportChatTestBot";
 
     public static Dictionary<string, string?> Settings(FakeBotApi fake, string mode = "Webhook") => new()
