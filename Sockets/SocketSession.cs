@@ -46,8 +46,9 @@ sealed class SocketSession(
             if (visitor is not null)
             {
                 sender = Sender.Visitor(visitor);
+                connection.ReadMissed = ReadMissedAsync;
                 SocketLog.Opened(log, "visitor", connection.Id, visitor.VisitorId.ToString());
-                connection.BeginReplay();
+                await connection.BeginReplayAsync();
                 manager.AddVisitor(visitor.ConversationId, connection);
                 if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
                 var state = await conversations.StateAsync(sender, visitor.ConversationId);
@@ -55,7 +56,7 @@ sealed class SocketSession(
                 {
                     await connection.ReplayAsync(Frames.Of(new VisitorWelcomeFrame(visitor.VisitorId, s.Id, s.LastSeq, s.VisitorReadSeq, s.AdminReadSeq,
                         await manager.AdminsOnlineAsync(), LimitsOf(options))), connection.Receiving.Token);
-                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq);
+                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq, newestPageFirst: true);
                 }
                 else connection.RequestClose(CloseCodes.Unauthorized, "conversation not found");
             }
@@ -80,6 +81,7 @@ sealed class SocketSession(
     public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
     {
         sender = adminSender;
+        connection.ReadMissed = ReadMissedAsync;
         var sendLoop = connection.SendLoopAsync();
         using var ended = auth.SessionEnded(admin).Register(() => connection.RequestClose(CloseCodes.SessionEnded, "session ended"));
         using var stopChecks = new CancellationTokenSource();
@@ -87,11 +89,11 @@ sealed class SocketSession(
         SocketLog.Opened(log, "admin", connection.Id, admin.AdminId.ToString());
         try
         {
-            connection.BeginReplay();
+            await connection.BeginReplayAsync();
             manager.AddAdmin(connection);
             if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
             connection.Reply(Frames.Of(new AdminWelcomeFrame(admin.AdminId, admin.DisplayName, manager.VisitorsOnline, LimitsOf(options))));
-            connection.EndReplay(null, 0);
+            connection.EndReplay(null, 0, 0);
             await ReceiveLoopAsync();
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
@@ -164,11 +166,15 @@ sealed class SocketSession(
                     continue;
                 }
                 ClientFrame? frame;
+                string? wrongField = null;
                 try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
-                catch (JsonException) { frame = null; }
+                catch (JsonException ex) { frame = null; wrongField = ex.Path; }
                 if (frame is null)
                 {
-                    Refuse(new ApiError("bad_request", "The frame is not a JSON object of the protocol."));
+                    // A send whose other field has the wrong type is still answered by its clientMsgId, so that the client can tell which one failed.
+                    Refuse(new ApiError("bad_request", wrongField is { Length: > 2 } path
+                        ? $"The field {path[2..]} has the wrong type."
+                        : "The frame is not a JSON object of the protocol."), Frames.ClientMsgIdOf(buffer.AsSpan(0, length)));
                     continue;
                 }
                 Return(buffer);
@@ -260,11 +266,11 @@ sealed class SocketSession(
                         page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore)));
                     break;
                 case "resume" when !s.IsVisitor:
-                    if (f.LastSeq is not { } last) { Refuse(new ApiError("bad_request", "lastSeq is required.")); break; }
+                    if (f.LastSeq is not (>= 0 and var last)) { Refuse(new ApiError("bad_request", "lastSeq is required: 0 or more.")); break; }
                     var state = await conversations.StateAsync(s, conversationId!.Value);
                     if (state.Error is { } resumeError) { Refuse(resumeError); break; }
-                    connection.BeginReplay();
-                    await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq);
+                    await connection.BeginReplayAsync();
+                    await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq, newestPageFirst: false);
                     break;
                 case "auth":
                     Refuse(new ApiError("bad_request", "Already authenticated."));
@@ -282,28 +288,36 @@ sealed class SocketSession(
     }
 
     /// <summary>
-    /// Sends what the client missed, then releases the live events held back since BeginReplay, without the ones
-    /// the replay already sent. lastSeq &gt; 0: every message after it; otherwise the newest page as a history frame.
+    /// Sends what the client missed, then releases the live events held back since BeginReplayAsync, without the ones
+    /// the replay already sent. lastSeq &gt; 0 (or newestPageFirst false: an admin's resume): every message after it that
+    /// this socket has not sent yet, as message frames; otherwise the newest page as a history frame.
     /// </summary>
-    async Task ReplayAsync(Guid conversationId, long? lastSeq, long knownLastSeq)
+    async Task ReplayAsync(Guid conversationId, long? lastSeq, long knownLastSeq, bool newestPageFirst)
     {
         var s = sender!;
-        var upTo = 0L;
+        var after = 0L;
+        var from = 1L;
         try
         {
-            if (lastSeq is > 0)
+            if (lastSeq is > 0 || !newestPageFirst)
             {
                 // A client claiming more than exists must not hide messages that come later.
-                upTo = Math.Min(lastSeq.Value, knownLastSeq);
+                after = Math.Min(lastSeq ?? 0, knownLastSeq);
+                from = after + 1;
+                var sent = connection.Sent(conversationId);
                 while (true)
                 {
-                    var missed = (await conversations.MissedAsync(s, conversationId, upTo, ReplayPage)).Value ?? [];
+                    // What this socket sent already is not sent again.
+                    if (sent is var (sentFrom, sentUpTo) && after >= sentFrom - 1 && after < sentUpTo) after = sentUpTo;
+                    var missed = (await conversations.MissedAsync(s, conversationId, after, ReplayPage)).Value ?? [];
                     foreach (var m in missed)
                     {
+                        if (sent is var (f, u) && m.Seq >= f && m.Seq <= u) continue;
                         await connection.ReplayAsync(Frames.Of(MessageFrame.From(m)), connection.Receiving.Token);
-                        upTo = m.Seq;
+                        after = m.Seq;
                     }
                     if (missed.Count < ReplayPage) break;
+                    after = Math.Max(after, missed[^1].Seq);
                 }
             }
             else
@@ -311,7 +325,8 @@ sealed class SocketSession(
                 var page = (await conversations.HistoryAsync(s, conversationId, null, InitialHistory)).Value!;
                 await connection.ReplayAsync(Frames.Of(new HistoryFrame(conversationId,
                     page.Messages.Select(MessageView.From).ToList(), page.HasMore)), connection.Receiving.Token);
-                upTo = page.Messages.Count > 0 ? page.Messages[^1].Seq : 0;
+                after = page.Messages.Count > 0 ? page.Messages[^1].Seq : 0;
+                from = page.Messages.Count > 0 ? page.Messages[0].Seq : knownLastSeq + 1;
             }
         }
         catch (NpgsqlException ex)
@@ -321,6 +336,13 @@ sealed class SocketSession(
             connection.RequestClose(CloseCodes.ServerError, "replay failed: reconnect with lastSeq");
             return;
         }
-        connection.EndReplay(conversationId, upTo);
+        // Every message up to the conversation's last seq when the replay began has been sent now (or is a note a visitor never sees).
+        connection.EndReplay(conversationId, from, Math.Max(after, knownLastSeq));
+    }
+
+    async Task<IReadOnlyList<(long Seq, byte[] Frame)>> ReadMissedAsync(Guid conversationId, long afterSeq, int limit)
+    {
+        var missed = (await conversations.MissedAsync(sender!, conversationId, afterSeq, limit)).Value ?? [];
+        return missed.Select(m => (m.Seq, Frames.Of(MessageFrame.From(m)))).ToList();
     }
 }
