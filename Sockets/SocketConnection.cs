@@ -188,14 +188,14 @@ public sealed class SocketConnection
     }
 
     /// <summary>
-    /// The replay of conversationId (none: null) has sent every message from seq from up to upTo: release the held-back
+    /// The client has every message of conversationId (none: null) from seq from (or upTo) up to upTo: release the held-back
     /// events, skipping messages the replay already sent (a release may start a gap fill; the rest stays held for it).
     /// </summary>
     public void EndReplay(Guid? conversationId, long from, long upTo)
     {
         lock (gate)
         {
-            if (conversationId is { } replayed && upTo >= from) MarkSent(replayed, from, upTo);
+            if (conversationId is { } replayed && upTo > 0) MarkSent(replayed, Math.Min(from, upTo), upTo);
             var held = heldBack;
             heldBack = null;
             if (held is null || closeRequested) return;

@@ -87,6 +87,8 @@ async function openThread(id, seq) {
   $('thread-error').textContent = '';
   renderDetails(c);
   await loadOlder();
+  // From what the page holds on, the socket sends this conversation's messages without a hole (see docs/protocol.md).
+  if (thread.id === id) session.socket?.send({ type: 'resume', conversationId: id, lastSeq: contiguousSeq(thread.bySeq.values()) });
   markRead();
   if (seq) await showMessage(id, seq); else $('reply-text').focus();
 }
