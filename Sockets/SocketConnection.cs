@@ -91,8 +91,10 @@ public sealed class SocketConnection
                 catchUp = Task.Run(() => FillGapAsync(conversationId, after, before));
                 return;
             }
+            // Below the range (older than where this socket started): sent, but the range only grows without a hole.
+            if (item.Seq == range.UpTo + 1 || item.Seq == range.From - 1) MarkSent(item.ConversationId, item.Seq, item.Seq);
         }
-        if (item.Seq > 0) MarkSent(item.ConversationId, item.Seq, item.Seq);
+        else if (item.Seq > 0) MarkSent(item.ConversationId, item.Seq, item.Seq);
         if (outbound.Writer.TryWrite(item.Frame)) RealtimeMetrics.Queued(1);
         else Overflow();
     }
