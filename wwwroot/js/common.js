@@ -53,18 +53,10 @@ export function placeBySeq(list, li, seq) {
   list.insertBefore(li, next ?? null);
 }
 
-/**
- * The seq a client resumes from (and marks read up to): the highest seq below which it has every message. The server
- * sends each socket a conversation's messages in seq order without a hole, and a page holds every message of its range,
- * so what they carried counts (confirmed); a message known only from its ack or its upload's answer does not, until
- * its frame comes: an ack can overtake the messages before it.
- */
+/** The seq below which a client has every message: resume and mark read from it (protocol.md). */
 export function contiguousSeq(messages) {
   let upTo = 0;
-  for (const m of [...messages].sort((x, y) => x.seq - y.seq)) {
-    if (!m.confirmed) break;
-    upTo = m.seq;
-  }
+  for (const m of [...messages].sort((x, y) => x.seq - y.seq)) { if (!m.confirmed) break; upTo = m.seq; }
   return upTo;
 }
 

@@ -1,7 +1,6 @@
 // The visitor widget: <script type="module" src="https://support.example/widget/widget.js" data-locale="tr" data-title="Help"
 // data-accent="#0a7" data-position="left" data-prechat="true"></script>. Everything lives in a shadow root, away from the page's CSS.
-import { el, t, loadLocale, translate, errorText, fileErrorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq,
-  contiguousSeq } from '../js/common.js';
+import { el, t, loadLocale, translate, errorText, fileErrorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq, contiguousSeq } from '../js/common.js';
 
 performance.mark('supportchat:start');
 const script = [...document.scripts].find((s) => s.src === import.meta.url) ?? document.querySelector('script[src*="/widget/widget.js"]');
@@ -96,10 +95,7 @@ async function fileUrl(a, thumb) {
   return URL.createObjectURL(await r.blob());
 }
 
-/**
- * Adds a message where its seq belongs; a seq already shown is ignored (replays, other tabs, ack and echo). confirmed:
- * it came in a message or history frame, not only in an ack or an upload's answer (see contiguousSeq).
- */
+/** Adds a message by seq, once (replay, tabs, ack, echo); confirmed: not only acked. */
 function addMessage(m, confirmed = true) {
   // Only the visitor's and the admins' messages are for the visitor: anything else (a private note) is never shown.
   if (m.sender !== 'visitor' && m.sender !== 'admin') return false;
@@ -255,11 +251,9 @@ function beep() {
 
 function markRead() {
   if (!isOpen() || document.visibilityState !== 'visible' || !state.socket?.open) return;
-  // Only what is shown with nothing missing below it is read: a reply that has not arrived yet is not.
   const upTo = contiguousSeq(bySeq.values());
-  const last = Math.max(0, ...[...bySeq.values()].filter((m) => m.sender === 'admin' && m.seq <= upTo).map((m) => m.seq));
-  if (last > state.visitorReadSeq) {
-    state.visitorReadSeq = last;
+  if ([...bySeq.values()].some((m) => m.sender === 'admin' && m.seq <= upTo && m.seq > state.visitorReadSeq)) {
+    state.visitorReadSeq = upTo;
     state.socket.send({ type: 'read', seq: upTo });
   }
   countUnread();
