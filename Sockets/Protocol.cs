@@ -157,6 +157,26 @@ public static class Frames
 {
     public static ClientFrame? Parse(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, ProtocolJson.Default.ClientFrame);
 
+    /// <summary>The string clientMsgId of a frame that is not a valid ClientFrame (another field has the wrong type), if it has one.</summary>
+    public static string? ClientMsgIdOf(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                // Property names match case-insensitively, as in Parse (web defaults).
+                var isId = string.Equals(reader.GetString(), "clientMsgId", StringComparison.OrdinalIgnoreCase);
+                reader.Read();
+                if (isId && reader.TokenType == JsonTokenType.String) return reader.GetString();
+                reader.Skip();
+            }
+        }
+        catch (JsonException) { }
+        return null;
+    }
+
     public static byte[] Of(VisitorWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.VisitorWelcomeFrame);
     public static byte[] Of(AdminWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AdminWelcomeFrame);
     public static byte[] Of(AckFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AckFrame);

@@ -18,6 +18,9 @@ public static class RealtimeMetrics
     public static readonly Counter SlowSocketsClosed = Metrics.CreateCounter(
         "supportchat_sockets_closed_slow_total", "Sockets closed because their outbound queue overflowed or a send timed out.");
 
+    public static readonly Counter GapsFilled = Metrics.CreateCounter(
+        "supportchat_socket_gaps_filled_total", "Holes in a socket's message sequence (messages the backplane lost) filled from the database before the next message.");
+
     public static readonly Histogram DeliveryLatency = Metrics.CreateHistogram(
         "supportchat_delivery_latency_seconds",
         "From a message's arrival at the server to its frame being written to a recipient's socket; origin: local (this instance) or remote (through the backplane).",

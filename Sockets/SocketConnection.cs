@@ -23,10 +23,13 @@ public sealed class SocketConnection
     readonly ILogger log;
     readonly Channel<OutboundFrame> outbound;
     readonly Lock gate = new();
-    // Held-back live events while a replay runs; null otherwise. Bounded by the outbound queue's capacity.
-    List<(Guid ConversationId, long Seq, OutboundFrame Frame)>? heldBack;
-    // Per conversation replayed on this socket, the highest seq the replay sent: live copies up to it are skipped.
-    Dictionary<Guid, long>? sentUpTo;
+    const int GapPage = 100;
+    // Held-back live events while a replay or a gap fill runs; null otherwise. Bounded by the outbound queue's capacity.
+    List<Held>? heldBack;
+    // The running gap fill (or a finished task): a replay waits for it.
+    Task catchUp = Task.CompletedTask;
+    // Per conversation, the seqs this socket has sent every message of (or the client said it had): copies are dropped.
+    readonly Dictionary<Guid, SentRange> sent = [];
     bool closeRequested;
     // While the session handles a client frame, a close waits for it, so that a send it stores is acked first.
     bool handling;
@@ -35,6 +38,11 @@ public sealed class SocketConnection
     WebSocketCloseStatus closeStatus = CloseCodes.Normal;
     string closeReason = "";
     readonly int capacity;
+    // The send loop's timer for the frame in flight; an overflow shortens it.
+    readonly CancellationTokenSource sendTimeout = new();
+
+    readonly record struct Held(Guid ConversationId, long Seq, OutboundFrame Frame);
+    readonly record struct SentRange(long From, long UpTo);
 
     public SocketConnection(WebSocket socket, string kind, RealtimeOptions options, ILogger log)
     {
@@ -85,25 +93,89 @@ public sealed class SocketConnection
         }
     }
 
-    /// <summary>Queues a live event's frame without waiting; seq &gt; 0 for messages (for de-duplication after a replay).</summary>
+    /// <summary>
+    /// Queues a live event's frame without waiting; seq &gt; 0 for messages. Messages of a conversation go out in seq
+    /// order without a hole: a copy of one this socket already sent is dropped, and a message whose seq is past the next
+    /// one this socket owes (the backplane lost some while Redis was down) waits until the missing ones are read from
+    /// the database and sent first.
+    /// </summary>
     public void Deliver(Guid conversationId, long seq, OutboundFrame frame)
     {
-        lock (gate)
+        lock (gate) DeliverLocked(new Held(conversationId, seq, frame));
+    }
+
+    void DeliverLocked(Held item)
+    {
+        // Closing, even if still answering a frame: the client resumes from its contiguous seq after the close.
+        if (closeRequested || closeAfterFrame is not null) return;
+        if (heldBack is not null)
         {
-            // Closing, even if still answering a frame: the client resumes from its last seq after the close.
-            if (closeRequested || closeAfterFrame is not null) return;
-            if (heldBack is not null)
+            if (heldBack.Count < capacity) heldBack.Add(item);
+            else Overflow();
+            return;
+        }
+        if (item.Seq > 0 && sent.TryGetValue(item.ConversationId, out var range))
+        {
+            if (item.Seq >= range.From && item.Seq <= range.UpTo) return;
+            if (item.Seq > range.UpTo + 1 && ReadMissed is not null)
             {
-                if (heldBack.Count < capacity) heldBack.Add((conversationId, seq, frame));
-                else Overflow();
+                heldBack = [item];
+                var (conversationId, after, before) = (item.ConversationId, range.UpTo, item.Seq);
+                catchUp = Task.Run(() => FillGapAsync(conversationId, after, before));
                 return;
             }
-            // Only what a replay already sent is skipped: with several instances, live messages of one conversation
-            // can arrive slightly out of seq order, and a lower seq after a higher one is still new to this client.
-            if (seq > 0 && sentUpTo is not null && sentUpTo.TryGetValue(conversationId, out var upTo) && seq <= upTo) return;
-            if (outbound.Writer.TryWrite(frame)) RealtimeMetrics.Queued(1);
-            else Overflow();
+            // Below the range (older than where this socket started): sent, but the range only grows without a hole.
+            if (item.Seq == range.UpTo + 1 || item.Seq == range.From - 1) MarkSent(item.ConversationId, item.Seq, item.Seq);
         }
+        else if (item.Seq > 0) MarkSent(item.ConversationId, item.Seq, item.Seq);
+        if (outbound.Writer.TryWrite(item.Frame)) RealtimeMetrics.Queued(1);
+        else Overflow();
+    }
+
+    /// <summary>Reads the messages between after and before from the database, sends them, then releases what was held.</summary>
+    async Task FillGapAsync(Guid conversationId, long after, long before)
+    {
+        try
+        {
+            var next = after;
+            while (true)
+            {
+                var missed = await ReadMissed!(conversationId, next, GapPage);
+                foreach (var (seq, frame) in missed.Where(m => m.Seq < before))
+                {
+                    await ReplayAsync(frame, Receiving.Token);
+                    next = seq;
+                }
+                if (missed.Count < GapPage || missed[^1].Seq >= before) break;
+            }
+            RealtimeMetrics.GapsFilled.Inc();
+        }
+        catch (OperationCanceledException) { return; }
+        catch (Exception ex)
+        {
+            // Releasing what is held would leave the hole; the client reconnects and replays instead.
+            SocketLog.Failed(log, ex, Id);
+            RequestClose(CloseCodes.ServerError, "gap fill failed: reconnect with lastSeq");
+            return;
+        }
+        // Every message below before has been sent now (seqs without a row here are notes a visitor never sees).
+        EndReplay(conversationId, after + 1, before - 1);
+    }
+
+    /// <summary>Reads up to limit messages after a seq, oldest first, as this socket's sender may see them: what a gap fill sends.</summary>
+    public Func<Guid, long, int, Task<IReadOnlyList<(long Seq, byte[] Frame)>>>? ReadMissed { get; set; }
+
+    /// <summary>The seqs of a conversation this socket has sent every message of (null: none yet), read after BeginReplayAsync.</summary>
+    public (long From, long UpTo)? Sent(Guid conversationId)
+    {
+        lock (gate) return sent.TryGetValue(conversationId, out var r) ? (r.From, r.UpTo) : null;
+    }
+
+    void MarkSent(Guid conversationId, long from, long upTo)
+    {
+        sent[conversationId] = sent.TryGetValue(conversationId, out var r)
+            ? new SentRange(Math.Min(r.From, from), Math.Max(r.UpTo, upTo))
+            : new SentRange(from, upTo);
     }
 
     /// <summary>Queues a reply to this socket's own request (ack, error, history) without waiting.</summary>
@@ -128,33 +200,48 @@ public sealed class SocketConnection
         catch (ChannelClosedException) { }
     }
 
-    /// <summary>Holds back live events until EndReplay: call before reading what the client missed from the database.</summary>
-    public void BeginReplay()
+    /// <summary>
+    /// Holds back live events until EndReplay: call before reading what the client missed from the database. Waits for a
+    /// gap fill in progress, so that one catch-up at a time writes to the queue.
+    /// </summary>
+    public async Task BeginReplayAsync()
     {
-        lock (gate) heldBack ??= [];
+        while (true)
+        {
+            Task running;
+            lock (gate)
+            {
+                if (heldBack is null || closeRequested)
+                {
+                    heldBack = [];
+                    return;
+                }
+                running = catchUp;
+            }
+            await running;
+        }
     }
 
     /// <summary>
-    /// The replay of conversationId (none: null) has sent everything up to seq: release the held-back events,
-    /// skipping messages of that conversation the replay already sent.
+    /// The client has every message of conversationId (none: null) from seq from (or upTo) up to upTo: release the held-back
+    /// events, skipping messages the replay already sent (a release may start a gap fill; the rest stays held for it).
     /// </summary>
-    public void EndReplay(Guid? conversationId, long seq)
+    public void EndReplay(Guid? conversationId, long from, long upTo)
     {
         lock (gate)
         {
-            if (conversationId is { } replayed)
-            {
-                sentUpTo ??= [];
-                sentUpTo[replayed] = Math.Max(seq, sentUpTo.GetValueOrDefault(replayed));
-            }
+            if (conversationId is { } replayed && upTo > 0) MarkSent(replayed, Math.Min(from, upTo), upTo);
             var held = heldBack;
             heldBack = null;
             if (held is null || closeRequested) return;
-            foreach (var (c, s, frame) in held)
+            for (var i = 0; i < held.Count; i++)
             {
-                if (s > 0 && sentUpTo is not null && sentUpTo.TryGetValue(c, out var upTo) && s <= upTo) continue;
-                if (outbound.Writer.TryWrite(frame)) RealtimeMetrics.Queued(1);
-                else { Overflow(); return; }
+                DeliverLocked(held[i]);
+                if (heldBack is not null)
+                {
+                    heldBack.AddRange(held.Skip(i + 1));
+                    return;
+                }
             }
         }
     }
@@ -164,6 +251,8 @@ public sealed class SocketConnection
         SocketLog.TooSlow(log, Id);
         RealtimeMetrics.SlowSocketsClosed.Inc();
         RequestCloseLocked(CloseCodes.TooSlow, "too slow: reconnect with lastSeq", drop: true);
+        // A send stalled on a peer that stopped reading would hold the close for the whole send timeout: it gets the close timeout.
+        sendTimeout.CancelAfter(options.CloseTimeout);
     }
 
     /// <summary>
@@ -198,7 +287,7 @@ public sealed class SocketConnection
     public async Task SendLoopAsync()
     {
         var reader = outbound.Reader;
-        using var timeout = new CancellationTokenSource();
+        var timeout = sendTimeout;
         try
         {
             while (await reader.WaitToReadAsync())
@@ -207,7 +296,7 @@ public sealed class SocketConnection
                 {
                     RealtimeMetrics.Queued(-1);
                     if (Volatile.Read(ref dropQueued)) continue;
-                    timeout.CancelAfter(options.SendTimeout);
+                    timeout.CancelAfter(Volatile.Read(ref dropQueued) ? options.CloseTimeout : options.SendTimeout);
                     await socket.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
                     if (!timeout.TryReset()) throw new OperationCanceledException();
                     if (frame.ReceivedAt != 0)
@@ -222,9 +311,12 @@ public sealed class SocketConnection
         }
         catch (OperationCanceledException)
         {
-            // A send that does not finish in time means the peer stopped reading.
-            SocketLog.TooSlow(log, Id);
-            RealtimeMetrics.SlowSocketsClosed.Inc();
+            // A send that does not finish in time means the peer stopped reading (an overflow counted it already).
+            if (closeStatus != CloseCodes.TooSlow)
+            {
+                SocketLog.TooSlow(log, Id);
+                RealtimeMetrics.SlowSocketsClosed.Inc();
+            }
             RequestClose(CloseCodes.TooSlow, "too slow: reconnect with lastSeq", dropQueued: true);
             socket.Abort();
         }
@@ -237,6 +329,7 @@ public sealed class SocketConnection
         finally
         {
             while (reader.TryRead(out _)) RealtimeMetrics.Queued(-1);
+            timeout.Dispose();
         }
     }
 }

@@ -10,14 +10,13 @@ namespace SupportChat.Sockets;
 
 /// <summary>
 /// One socket's inbound side: reads frames (one receive loop), turns each into a call on ConversationService and
-/// queues the reply. Holds no business rules: access, validation and storage are the service's.
+/// queues the reply. Holds no business rules: access, validation and storage are the service's. Replays are in
+/// SocketSession.Replay.cs.
 /// </summary>
-sealed class SocketSession(
+sealed partial class SocketSession(
     WebSocket socket, SocketConnection connection, ConversationService conversations, ConnectionManager manager,
     RealtimeOptions options, ILogger log)
 {
-    const int ReplayPage = 100;
-    const int InitialHistory = 50;
     // Small frames (typing, read, short messages) fit here; bigger ones borrow a pooled buffer for the moment.
     readonly byte[] small = new byte[256];
     Sender? sender;
@@ -49,8 +48,9 @@ sealed class SocketSession(
             if (visitor is not null)
             {
                 sender = Sender.Visitor(visitor);
+                connection.ReadMissed = ReadMissedAsync;
                 SocketLog.Opened(log, "visitor", connection.Id, visitor.VisitorId.ToString());
-                connection.BeginReplay();
+                await connection.BeginReplayAsync();
                 manager.AddVisitor(visitor.ConversationId, connection);
                 if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
                 var state = await conversations.StateAsync(sender, visitor.ConversationId);
@@ -58,7 +58,7 @@ sealed class SocketSession(
                 {
                     await connection.ReplayAsync(Frames.Of(new VisitorWelcomeFrame(visitor.VisitorId, s.Id, s.LastSeq, s.VisitorReadSeq, s.AdminReadSeq,
                         await manager.AdminsOnlineAsync(), LimitsOf(options))), connection.Receiving.Token);
-                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq);
+                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq, newestPageFirst: true);
                 }
                 else connection.RequestClose(CloseCodes.Unauthorized, "conversation not found");
             }
@@ -85,6 +85,7 @@ sealed class SocketSession(
         sender = adminSender;
         this.admin = admin;
         adminAuth = auth;
+        connection.ReadMissed = ReadMissedAsync;
         var sendLoop = connection.SendLoopAsync();
         using var ended = auth.SessionEnded(admin).Register(() => connection.RequestClose(CloseCodes.SessionEnded, "session ended"));
         using var stopChecks = new CancellationTokenSource();
@@ -92,11 +93,11 @@ sealed class SocketSession(
         SocketLog.Opened(log, "admin", connection.Id, admin.AdminId.ToString());
         try
         {
-            connection.BeginReplay();
+            await connection.BeginReplayAsync();
             manager.AddAdmin(connection);
             if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
             connection.Reply(Frames.Of(new AdminWelcomeFrame(admin.AdminId, admin.DisplayName, manager.VisitorsOnline, LimitsOf(options))));
-            connection.EndReplay(null, 0);
+            connection.EndReplay(null, 0, 0);
             await ReceiveLoopAsync();
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
@@ -171,11 +172,15 @@ sealed class SocketSession(
                         continue;
                     }
                     ClientFrame? frame;
+                    string? wrongField = null;
                     try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
-                    catch (JsonException) { frame = null; }
+                    catch (JsonException ex) { frame = null; wrongField = ex.Path; }
                     if (frame is null)
                     {
-                        Refuse(new ApiError("bad_request", "The frame is not a JSON object of the protocol."));
+                        // A send whose other field has the wrong type is still answered by its clientMsgId, so that the client can tell which one failed.
+                        Refuse(new ApiError("bad_request", wrongField is { Length: > 2 } path
+                            ? $"The field {path[2..]} has the wrong type."
+                            : "The frame is not a JSON object of the protocol."), Frames.ClientMsgIdOf(buffer.AsSpan(0, length)));
                         continue;
                     }
                     Return(buffer);
@@ -275,11 +280,11 @@ sealed class SocketSession(
                         page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore)));
                     break;
                 case "resume" when !s.IsVisitor:
-                    if (f.LastSeq is not { } last) { Refuse(new ApiError("bad_request", "lastSeq is required.")); break; }
+                    if (f.LastSeq is not (>= 0 and var last)) { Refuse(new ApiError("bad_request", "lastSeq is required: 0 or more.")); break; }
                     var state = await conversations.StateAsync(s, conversationId!.Value);
                     if (state.Error is { } resumeError) { Refuse(resumeError); break; }
-                    connection.BeginReplay();
-                    await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq);
+                    await connection.BeginReplayAsync();
+                    await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq, newestPageFirst: false);
                     break;
                 case "auth":
                     Refuse(new ApiError("bad_request", "Already authenticated."));
@@ -294,48 +299,5 @@ sealed class SocketSession(
             SocketLog.Failed(log, ex, connection.Id);
             Refuse(new ApiError("unavailable", "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
         }
-    }
-
-    /// <summary>
-    /// Sends what the client missed, then releases the live events held back since BeginReplay, without the ones
-    /// the replay already sent. lastSeq &gt; 0: every message after it; otherwise the newest page as a history frame.
-    /// </summary>
-    async Task ReplayAsync(Guid conversationId, long? lastSeq, long knownLastSeq)
-    {
-        var s = sender!;
-        var upTo = 0L;
-        try
-        {
-            if (lastSeq is > 0)
-            {
-                // A client claiming more than exists must not hide messages that come later.
-                upTo = Math.Min(lastSeq.Value, knownLastSeq);
-                while (true)
-                {
-                    var missed = (await conversations.MissedAsync(s, conversationId, upTo, ReplayPage)).Value ?? [];
-                    foreach (var m in missed)
-                    {
-                        await connection.ReplayAsync(Frames.Of(MessageFrame.From(m)), connection.Receiving.Token);
-                        upTo = m.Seq;
-                    }
-                    if (missed.Count < ReplayPage) break;
-                }
-            }
-            else
-            {
-                var page = (await conversations.HistoryAsync(s, conversationId, null, InitialHistory)).Value!;
-                await connection.ReplayAsync(Frames.Of(new HistoryFrame(conversationId,
-                    page.Messages.Select(MessageView.From).ToList(), page.HasMore)), connection.Receiving.Token);
-                upTo = page.Messages.Count > 0 ? page.Messages[^1].Seq : 0;
-            }
-        }
-        catch (NpgsqlException ex)
-        {
-            // Releasing the held-back events now would leave a gap; the client reconnects and replays instead.
-            SocketLog.Failed(log, ex, connection.Id);
-            connection.RequestClose(CloseCodes.ServerError, "replay failed: reconnect with lastSeq");
-            return;
-        }
-        connection.EndReplay(conversationId, upTo);
     }
 }

@@ -7,7 +7,7 @@ import { canned } from './canned.js';
 
 const $ = (id) => document.getElementById(id);
 
-/** thread: the open conversation's state (id, mode, pending, lastTyping); show: { render(m), addMessage(m) } of the thread. */
+/** thread: the open conversation's state (id, mode, pending, lastTyping); show: { render(m), addMessage(m, confirmed) } of the thread. */
 export function compose(thread, { render, addMessage }) {
   function setMode(mode) {
     thread.mode = mode;
@@ -48,7 +48,7 @@ export function compose(thread, { render, addMessage }) {
     try {
       const sent = await upload(`/api/admin/conversations/${id}/attachments`, file, m.clientMsgId, { 'X-CSRF-Token': session.csrf },
         (p) => { m.progress = p; render(m); });
-      if (id === thread.id) addMessage({ ...m, ...sent });
+      if (id === thread.id) addMessage({ ...m, ...sent }, false);
     } catch (e) {
       m.failed = fileErrorText(e);
       render(m).classList.add('failed');

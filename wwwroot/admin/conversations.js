@@ -1,6 +1,6 @@
 // The conversation list (unread badges, assignee and tags, live updates, infinite scroll) and the open conversation
 // (paging, receipts, files shown); its reply box is compose.js.
-import { el, t, errorText, formatTime, formatDateTime, messageItem, placeBySeq } from '../js/common.js';
+import { el, t, errorText, formatTime, formatDateTime, messageItem, placeBySeq, contiguousSeq } from '../js/common.js';
 import { session } from './session.js';
 import { compose } from './compose.js';
 import { tags } from './tags.js';
@@ -8,7 +8,7 @@ import { triage } from './triage.js';
 
 const $ = (id) => document.getElementById(id);
 const list = { items: new Map(), cursor: null, loading: false, generation: 0 };
-const thread = { mode: 'reply', id: null, bySeq: new Map(), pending: new Map(), lowest: Infinity, highest: 0, hasMore: false, loading: false, typingTimer: 0, lastTyping: 0 };
+const thread = { mode: 'reply', id: null, bySeq: new Map(), pending: new Map(), lowest: Infinity, hasMore: false, loading: false, typingTimer: 0, lastTyping: 0 };
 
 const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
 const nameOf = (c) => c.visitorName || t('admin.visitor', { id: c.visitorId.slice(0, 6) });
@@ -76,7 +76,7 @@ function moveToTop(c) {
 async function openThread(id, seq) {
   const c = list.items.get(id);
   if (!c) return;
-  Object.assign(thread, { id, lowest: Infinity, highest: 0, hasMore: false, loading: false });
+  Object.assign(thread, { id, lowest: Infinity, hasMore: false, loading: false });
   thread.bySeq.clear();
   thread.pending.clear();
   for (const other of list.items.values()) renderItem(other);
@@ -87,6 +87,8 @@ async function openThread(id, seq) {
   $('thread-error').textContent = '';
   renderDetails(c);
   await loadOlder();
+  // From what the page holds on, the socket sends this conversation's messages without a hole (see docs/protocol.md).
+  if (thread.id === id) session.socket?.send({ type: 'resume', conversationId: id, lastSeq: contiguousSeq(thread.bySeq.values()) });
   markRead();
   if (seq) await showMessage(id, seq); else $('reply-text').focus();
 }
@@ -145,7 +147,7 @@ async function loadOlder() {
     const box = $('messages');
     const first = thread.lowest === Infinity;
     const height = box.scrollHeight;
-    page.messages.forEach(addMessage);
+    for (const m of page.messages) addMessage(m);
     thread.hasMore = page.hasMore;
     if (first) box.scrollTop = box.scrollHeight; else box.scrollTop += box.scrollHeight - height;
   } catch (e) {
@@ -175,14 +177,18 @@ function render(m) {
 // The session cookie goes with these requests, so plain URLs do.
 const fileUrl = (a, thumb) => `/api/admin/attachments/${a.id}${thumb ? '/thumbnail' : ''}`;
 
-/** Shows a message of the open conversation once, whether it came from the page, the socket, a replay or an ack. */
-function addMessage(m) {
-  if (thread.bySeq.has(m.seq)) return;
+/**
+ * Shows a message of the open conversation once, whether it came from the page, the socket, a replay or an ack.
+ * confirmed: it came in a page or a message frame, not only in an ack or an upload's answer (see contiguousSeq).
+ */
+function addMessage(m, confirmed = true) {
+  const known = thread.bySeq.get(m.seq);
+  if (known) { known.confirmed ||= confirmed; return; }
   const mine = m.clientMsgId && thread.pending.get(m.clientMsgId);
   if (mine) { thread.pending.delete(m.clientMsgId); m = Object.assign(mine, m); }
+  m.confirmed = confirmed;
   thread.bySeq.set(m.seq, m);
   thread.lowest = Math.min(thread.lowest, m.seq);
-  thread.highest = Math.max(thread.highest, m.seq);
   placeBySeq($('messages'), render(m), m.seq);
 }
 
@@ -193,8 +199,10 @@ function refreshStates() {
 function markRead() {
   const c = list.items.get(thread.id);
   if (!c || !visible()) return;
-  if (thread.highest > c.adminReadSeq || c.unreadCount > 0) {
-    c.adminReadSeq = Math.max(c.adminReadSeq, thread.highest);
+  // Read up to what is shown with nothing missing below it: a message that has not arrived is never marked read.
+  const upTo = contiguousSeq(thread.bySeq.values());
+  if (upTo > c.adminReadSeq || c.unreadCount > 0) {
+    c.adminReadSeq = Math.max(c.adminReadSeq, upTo);
     session.socket?.send({ type: 'read', conversationId: c.id, seq: c.adminReadSeq });
   }
   c.unreadCount = 0;
@@ -230,7 +238,7 @@ function onFrame(f) {
     }
     case 'ack': {
       const m = thread.pending.get(f.clientMsgId);
-      if (m && f.conversationId === thread.id) addMessage({ ...m, seq: f.seq, id: f.id, createdAt: f.createdAt });
+      if (m && f.conversationId === thread.id) addMessage({ ...m, seq: f.seq, id: f.id, createdAt: f.createdAt }, false);
       break;
     }
     case 'read':
@@ -350,7 +358,7 @@ export const conversations = {
     // Tag changes made while this console was away arrived as no frame: the tags are read again with the list.
     tags.load(true).catch(() => {});
     loadPage(true);
-    if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: thread.highest });
+    if (thread.id) session.socket.send({ type: 'resume', conversationId: thread.id, lastSeq: contiguousSeq(thread.bySeq.values()) });
   },
   relabel() {
     writer.setMode(thread.mode);

@@ -53,6 +53,13 @@ export function placeBySeq(list, li, seq) {
   list.insertBefore(li, next ?? null);
 }
 
+/** The seq below which a client has every message: resume and mark read from it (protocol.md). */
+export function contiguousSeq(messages) {
+  let upTo = 0;
+  for (const m of [...messages].sort((x, y) => x.seq - y.seq)) { if (!m.confirmed) break; upTo = m.seq; }
+  return upTo;
+}
+
 // ---- Translations: flat { "key": "text" } files in /i18n/, the same keys for the widget and the console.
 
 export const LOCALES = ['en', 'tr'];

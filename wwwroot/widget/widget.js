@@ -1,6 +1,6 @@
 // The visitor widget: <script type="module" src="https://support.example/widget/widget.js" data-locale="tr" data-title="Help"
 // data-accent="#0a7" data-position="left" data-prechat="true"></script>. Everything lives in a shadow root, away from the page's CSS.
-import { el, t, loadLocale, translate, errorText, fileErrorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq } from '../js/common.js';
+import { el, t, loadLocale, translate, errorText, fileErrorText, api, ChatSocket, socketUrl, newClientMsgId, messageItem, placeBySeq, contiguousSeq } from '../js/common.js';
 
 performance.mark('supportchat:start');
 const script = [...document.scripts].find((s) => s.src === import.meta.url) ?? document.querySelector('script[src*="/widget/widget.js"]');
@@ -59,7 +59,7 @@ requestAnimationFrame(() => performance.mark('supportchat:launcher'));
 
 // ---- State
 const state = {
-  token: localStorage.getItem(storeKey), socket: null, starting: null, lowest: Infinity, highest: 0, hasMore: false, loadingOlder: false,
+  token: localStorage.getItem(storeKey), socket: null, starting: null, lowest: Infinity, hasMore: false, loadingOlder: false,
   adminReadSeq: 0, visitorReadSeq: 0, unread: 0, adminsOnline: false, typingTimer: 0, lastTyping: 0, flash: 0, audio: null,
 };
 const bySeq = new Map();
@@ -95,16 +95,17 @@ async function fileUrl(a, thumb) {
   return URL.createObjectURL(await r.blob());
 }
 
-/** Adds a message where its seq belongs; a seq already shown is ignored (replays, other tabs, ack and echo). */
-function addMessage(m) {
+/** Adds a message by seq, once (replay, tabs, ack, echo); confirmed: not only acked. */
+function addMessage(m, confirmed = true) {
   // Only the visitor's and the admins' messages are for the visitor: anything else (a private note) is never shown.
   if (m.sender !== 'visitor' && m.sender !== 'admin') return false;
-  if (bySeq.has(m.seq)) return false;
+  const known = bySeq.get(m.seq);
+  if (known) { known.confirmed ||= confirmed; return false; }
   const mine = m.clientMsgId && pending.get(m.clientMsgId);
   if (mine) { pending.delete(m.clientMsgId); Object.assign(mine, m, { failed: null }); m = mine; }
+  m.confirmed = confirmed;
   bySeq.set(m.seq, m);
   state.lowest = Math.min(state.lowest, m.seq);
-  state.highest = Math.max(state.highest, m.seq);
   placeBySeq($.log, renderMessage(m), m.seq);
   return !mine;
 }
@@ -128,7 +129,7 @@ function onFrame(f) {
       const older = state.loadingOlder;
       const height = $.log.scrollHeight;
       const before = state.lowest;
-      f.messages.forEach(addMessage);
+      for (const m of f.messages) addMessage(m);
       if (older || !f.messages.length || f.messages[0].seq <= before) state.hasMore = f.hasMore;
       state.loadingOlder = false;
       if (older) $.log.scrollTop += $.log.scrollHeight - height; else toBottom();
@@ -147,7 +148,7 @@ function onFrame(f) {
     }
     case 'ack': {
       const m = pending.get(f.clientMsgId);
-      if (m) addMessage({ ...m, seq: f.seq, id: f.id, createdAt: f.createdAt });
+      if (m) addMessage({ ...m, seq: f.seq, id: f.id, createdAt: f.createdAt }, false);
       refreshStates();
       break;
     }
@@ -250,10 +251,10 @@ function beep() {
 
 function markRead() {
   if (!isOpen() || document.visibilityState !== 'visible' || !state.socket?.open) return;
-  const last = Math.max(0, ...[...bySeq.values()].filter((m) => m.sender === 'admin').map((m) => m.seq));
-  if (last > state.visitorReadSeq) {
-    state.visitorReadSeq = last;
-    state.socket.send({ type: 'read', seq: state.highest });
+  const upTo = contiguousSeq(bySeq.values());
+  if ([...bySeq.values()].some((m) => m.sender === 'admin' && m.seq <= upTo && m.seq > state.visitorReadSeq)) {
+    state.visitorReadSeq = upTo;
+    state.socket.send({ type: 'read', seq: upTo });
   }
   countUnread();
   stopFlash();
@@ -276,7 +277,7 @@ async function openSession(details) {
   $.prechat.hidden = true;
   compose.hidden = false;
   state.socket = new ChatSocket(socketUrl(base, '/ws/visitor'), {
-    hello: () => ({ type: 'auth', token: state.token, lastSeq: state.highest }),
+    hello: () => ({ type: 'auth', token: state.token, lastSeq: contiguousSeq(bySeq.values()) }),
     onFrame, onState,
   });
   state.socket.connect();
@@ -352,7 +353,7 @@ $.file.addEventListener('change', async () => {
     await startSession();
     const { upload } = await import('../js/upload.js');
     const sent = await upload(`${base}/api/visitor/attachments`, file, m.clientMsgId, { Authorization: `Bearer ${state.token}` }, (p) => { m.progress = p; renderMessage(m); });
-    addMessage({ ...m, ...sent });
+    addMessage({ ...m, ...sent }, false);
   } catch (e) {
     m.failed = fileErrorText(e);
     renderMessage(m).classList.add('failed');

@@ -26,7 +26,13 @@ public sealed class BrowserHost : IAsyncLifetime
         await db.InitializeAsync();
         Host = new RealtimeHost(db.ConnectionString);
         playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        Browser = await LaunchAsync(playwright);
+    }
+
+    /// <summary>Debian's Chromium, headless, with the expect guard set; for tests that start their own hosts.</summary>
+    public static async Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
@@ -34,6 +40,7 @@ public sealed class BrowserHost : IAsyncLifetime
                 "--disable-component-update", "--disable-sync"],
         });
         Assertions.SetDefaultExpectTimeout(Guard);
+        return browser;
     }
 
     /// <summary>A browser profile of its own (cookies, localStorage), English unless told otherwise.</summary>
