@@ -108,5 +108,7 @@ public sealed class RedisPresence : BackgroundService
             log.LogDebug(ex, "Presence in Redis unavailable");
             return default;
         }
+        // Shutting down: the multiplexer is disposed before the last announcement runs.
+        catch (ObjectDisposedException) { return default; }
     }
 }

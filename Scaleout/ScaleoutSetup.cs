@@ -27,7 +27,7 @@ public static class ScaleoutSetup
             services.AddStartupNote("Redis is off (Redis:ConnectionString is not set): single instance, fan-out and rate limits stay in this process");
             return;
         }
-        services.AddStartupNote("Redis is on: events, presence, message budgets and the list cache are shared by every instance");
+        services.AddStartupNote("Redis is on: events, presence, message budgets, HTTP rate limits and the list cache are shared by every instance");
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             // Reading the validated options first turns a malformed setting into the one-line start-up failure.
