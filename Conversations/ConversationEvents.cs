@@ -68,6 +68,13 @@ public sealed record AdminSessionsEndedEvent(IReadOnlyList<long> SessionIds) : C
 public interface IConversationEventBus
 {
     void Publish(ConversationEvent e);
+
+    /// <summary>
+    /// Publishes and waits until the backplane has taken the event (it has then been handed to every instance's
+    /// subscription), for events whose publisher promises their effect to a client, such as a revocation.
+    /// </summary>
+    Task PublishAndWaitAsync(ConversationEvent e);
+
     void Subscribe(Action<ConversationEvent> handler);
 }
 
@@ -79,6 +86,12 @@ public sealed class InProcessEventBus(ILogger<InProcessEventBus> log) : IConvers
     public void Subscribe(Action<ConversationEvent> handler)
     {
         lock (gate) handlers = [.. handlers, handler];
+    }
+
+    public Task PublishAndWaitAsync(ConversationEvent e)
+    {
+        Publish(e);
+        return Task.CompletedTask;
     }
 
     public void Publish(ConversationEvent e)

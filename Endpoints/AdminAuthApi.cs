@@ -161,7 +161,7 @@ public static class AdminAuthApi
         await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "admin.enrolled", enrollment.AdminId, "admin", enrollment.AdminId.ToString(),
             new { revokedSessions = revoked }));
         await tx.CommitAsync();
-        s.Auth.SignalEnded(revoked);
+        await s.Auth.SignalEndedAsync(revoked);
         return TypedResults.Ok(SignedIn(session));
     }
 }

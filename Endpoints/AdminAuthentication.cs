@@ -164,15 +164,16 @@ public sealed class AdminAuthentication
         var revoked = await AdminSessionStore.RevokeAsync(c, tx, adminId, sessionId, reason);
         if (revoked.Count > 0) await AuditLog.WriteAsync(c, tx, audit with { Details = audit.Details ?? new { reason, sessions = revoked } });
         await tx.CommitAsync();
-        SignalEnded(revoked);
+        await SignalEndedAsync(revoked);
         return revoked.Count;
     }
 
-    /// <summary>Ends the sockets of sessions revoked in a transaction that has committed, on every instance.</summary>
-    public void SignalEnded(IReadOnlyList<long> sessionIds)
-    {
-        if (sessionIds.Count > 0) bus.Publish(new AdminSessionsEndedEvent(sessionIds));
-    }
+    /// <summary>
+    /// Ends the sockets of sessions revoked in a transaction that has committed, on every instance; returns once every
+    /// instance has been sent the notice, so that a frame the client sends after the revoking request's answer is refused.
+    /// </summary>
+    public Task SignalEndedAsync(IReadOnlyList<long> sessionIds) =>
+        sessionIds.Count > 0 ? bus.PublishAndWaitAsync(new AdminSessionsEndedEvent(sessionIds)) : Task.CompletedTask;
 
     /// <summary>Cheap, for every frame of a long-lived connection: revoked (as heard so far) or past its absolute expiry.</summary>
     public bool HasEnded(AdminPrincipal admin) => admin.ExpiresAt <= DateTime.UtcNow || revoked.ContainsKey(admin.SessionId);

@@ -63,7 +63,7 @@ public static partial class AdminsApi
         await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "admin.removed", admin.AdminId, "admin", id.ToString(),
             new { revokedSessions = revoked, unassignedConversations = unassigned }));
         await tx.CommitAsync();
-        auth.SignalEnded(revoked);
+        await auth.SignalEndedAsync(revoked);
         foreach (var conversation in unassigned) bus.Publish(new AssignmentChangedEvent(conversation, null, null));
         return TypedResults.NoContent();
     }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
 
@@ -94,7 +94,7 @@ public static class VisitorApi
 /// Visitor sessions one IP may start: Realtime:VisitorSessionsPerIp, refilled evenly over Realtime:VisitorSessionWindowSeconds,
 /// one budget for every instance.
 /// </summary>
-public sealed class VisitorSessionLimiter(SharedRateLimits limits, IOptions<RealtimeOptions> options)
+public sealed class VisitorSessionLimiter(IRateBudgets limits, IOptions<RealtimeOptions> options)
 {
     readonly RateBudget budget = new("visitor_session", options.Value.VisitorSessionsPerIp, options.Value.VisitorSessionsPerIp,
         TimeSpan.FromSeconds(options.Value.VisitorSessionWindowSeconds));

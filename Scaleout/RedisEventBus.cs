@@ -59,22 +59,42 @@ public sealed class RedisEventBus : IConversationEventBus
 
     public void Publish(ConversationEvent e) => Publish(e, locally: true);
 
-    void Publish(ConversationEvent e, bool locally)
+    public async Task PublishAndWaitAsync(ConversationEvent e)
     {
-        if (locally) local.Publish(e);
-        // Down: other instances miss this event; their clients resync when the backplane is back.
+        local.Publish(e);
         if (!backplane.IsUp) return;
-        var sentAt = e is MessageStoredEvent { ReceivedAt: not 0 } m
-            ? DateTimeOffset.UtcNow.Subtract(Stopwatch.GetElapsedTime(m.ReceivedAt)).ToUnixTimeMilliseconds()
-            : 0;
         try
         {
-            redis.GetSubscriber().Publish(Channel, JsonSerializer.SerializeToUtf8Bytes(new Envelope(instance, e, sentAt)), CommandFlags.FireAndForget);
+            // Redis hands a published message to every subscriber's connection before it answers PUBLISH.
+            await redis.GetSubscriber().PublishAsync(Channel, Payload(e));
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
             backplane.ReportFailure(ex);
         }
+    }
+
+    void Publish(ConversationEvent e, bool locally)
+    {
+        if (locally) local.Publish(e);
+        // Down: other instances miss this event; their clients resync when the backplane is back.
+        if (!backplane.IsUp) return;
+        try
+        {
+            redis.GetSubscriber().Publish(Channel, Payload(e), CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            backplane.ReportFailure(ex);
+        }
+    }
+
+    byte[] Payload(ConversationEvent e)
+    {
+        var sentAt = e is MessageStoredEvent { ReceivedAt: not 0 } m
+            ? DateTimeOffset.UtcNow.Subtract(Stopwatch.GetElapsedTime(m.ReceivedAt)).ToUnixTimeMilliseconds()
+            : 0;
+        return JsonSerializer.SerializeToUtf8Bytes(new Envelope(instance, e, sentAt));
     }
 
     /// <summary>Asks this instance's clients to resync, unless that already happened after since (UTC).</summary>

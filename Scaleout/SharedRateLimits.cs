@@ -5,18 +5,12 @@ using SupportChat.Conversations;
 
 namespace SupportChat.Scaleout;
 
-/// <summary>A named budget: Tokens per Period, up to Burst saved. Limit names the budget in Redis keys and in /metrics.</summary>
-public sealed record RateBudget(string Limit, int Burst, int Tokens, TimeSpan Period)
-{
-    public static RateBudget PerMinute(string limit, int permits) => new(limit, permits, permits, TimeSpan.FromMinutes(1));
-}
-
 /// <summary>
 /// Token buckets every instance shares through Redis (on Redis's clock), so a budget spent half on one instance and half
 /// on another is spent. While the backplane breaker (IBackplaneState) says Redis is down, each instance falls back at once to buckets of its own: a limit
 /// still holds per instance, and no request waits for a Redis timeout.
 /// </summary>
-public sealed class SharedRateLimits : IDisposable
+public sealed class SharedRateLimits : IRateBudgets, IDisposable
 {
     // Tokens refill continuously at rate per millisecond up to burst; cost 0 only looks. Returns 0, or the milliseconds to wait.
     const string TakeScript = """
@@ -56,7 +50,6 @@ public sealed class SharedRateLimits : IDisposable
         this.backplane = backplane;
     }
 
-    /// <summary>Takes one token of key's budget (or, with peek, only looks); null when allowed, otherwise how long to wait.</summary>
     public async ValueTask<TimeSpan?> TryTakeAsync(RateBudget budget, string key, bool peek = false)
     {
         var (asked, wait) = await SharedAsync(budget, key, peek);

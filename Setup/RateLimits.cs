@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using SupportChat.Conversations;
 using SupportChat.Endpoints;
 using SupportChat.Scaleout;
 
@@ -32,6 +33,7 @@ public static class RateLimits
     {
         services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section, o => o.Errors());
         services.AddSingleton<SharedRateLimits>();
+        services.AddSingleton<IRateBudgets>(sp => sp.GetRequiredService<SharedRateLimits>());
     }
 
     public static void UseRateLimits(this WebApplication app)

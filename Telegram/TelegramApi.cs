@@ -4,9 +4,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Endpoints;
-using SupportChat.Scaleout;
 using SupportChat.Setup;
 using Telegram.Bot;
 using Telegram.Bot.Types;
@@ -40,7 +40,7 @@ public static class TelegramApi
     /// <summary>Wrong secrets one IP may send per minute; past it, every call from that IP is refused unchecked and unlogged.</summary>
     static readonly RateBudget WebhookFailures = RateBudget.PerMinute("telegram_webhook", 10);
 
-    static async Task<IResult> WebhookAsync(HttpContext http, IOptions<TelegramOptions> options, SharedRateLimits limits, ILogger<TelegramUpdates> log)
+    static async Task<IResult> WebhookAsync(HttpContext http, IOptions<TelegramOptions> options, IRateBudgets limits, ILogger<TelegramUpdates> log)
     {
         // Looked at before the secret, so that a guesser past the budget learns nothing from the answer.
         var ip = RateLimits.IpKey(http);
