@@ -47,8 +47,12 @@ public sealed class RealtimeResumeTests(TestDatabase database) : RealtimeTest(da
         var (adminSocket, _) = await host.ConnectAdminAsync(admin);
         await using var _0 = adminSocket;
 
+        // The admin starts sending once the visitor's first socket is open: on a loaded machine all 120 could otherwise be
+        // stored before it, and the first connect would receive them all at once with nothing left to reconnect for.
+        var firstConnect = new TaskCompletionSource();
         var sender = Task.Run(async () =>
         {
+            await firstConnect.Task;
             for (var i = 1; i <= total; i++) await AdminSendAsync(adminSocket, visitor.ConversationId, $"s{i}", $"message {i}");
         });
 
@@ -59,6 +63,7 @@ public sealed class RealtimeResumeTests(TestDatabase database) : RealtimeTest(da
         {
             round++;
             var (tab, _) = await host.ConnectVisitorAsync(visitor.Token, lastSeq: lastSeq == 0 ? null : lastSeq);
+            firstConnect.TrySetResult();
             // Read a few frames, then drop the connection without a goodbye (odd rounds) or with one (even rounds).
             var take = 1 + round % 4;
             for (var n = 0; n < take && lastSeq < total; n++)
