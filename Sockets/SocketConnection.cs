@@ -300,7 +300,7 @@ public sealed class SocketConnection
                     await socket.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
                     if (!timeout.TryReset()) throw new OperationCanceledException();
                     if (frame.ReceivedAt != 0)
-                        RealtimeMetrics.DeliveryLatency.WithLabels(frame.Remote ? "remote" : "local").Observe(Stopwatch.GetElapsedTime(frame.ReceivedAt).TotalSeconds);
+                        (frame.Remote ? RealtimeMetrics.RemoteDelivery : RealtimeMetrics.LocalDelivery).Observe(Stopwatch.GetElapsedTime(frame.ReceivedAt).TotalSeconds);
                 }
             }
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
