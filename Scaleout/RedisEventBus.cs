@@ -51,37 +51,25 @@ public sealed class RedisEventBus : IConversationEventBus
         {
             log.LogWarning("Redis backplane restored; asking the clients of every instance to resync");
             Resync(since: backplane.LastDownAt);
-            Publish(new BackplaneRestoredEvent(), locally: false);
+            _ = PublishAsync(new BackplaneRestoredEvent(), locally: false, CommandFlags.FireAndForget);
         };
     }
 
     public void Subscribe(Action<ConversationEvent> handler) => local.Subscribe(handler);
 
-    public void Publish(ConversationEvent e) => Publish(e, locally: true);
+    public void Publish(ConversationEvent e) => _ = PublishAsync(e, locally: true, CommandFlags.FireAndForget);
 
-    public async Task PublishAndWaitAsync(ConversationEvent e)
-    {
-        local.Publish(e);
-        if (!backplane.IsUp) return;
-        try
-        {
-            // Redis hands a published message to every subscriber's connection before it answers PUBLISH.
-            await redis.GetSubscriber().PublishAsync(Channel, Payload(e));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
-        {
-            backplane.ReportFailure(ex);
-        }
-    }
+    public Task PublishAndWaitAsync(ConversationEvent e) => PublishAsync(e, locally: true, CommandFlags.None);
 
-    void Publish(ConversationEvent e, bool locally)
+    // Fire-and-forget completes at once; otherwise PUBLISH answers once Redis has handed the message to every subscriber's connection.
+    async Task PublishAsync(ConversationEvent e, bool locally, CommandFlags flags)
     {
         if (locally) local.Publish(e);
         // Down: other instances miss this event; their clients resync when the backplane is back.
         if (!backplane.IsUp) return;
         try
         {
-            redis.GetSubscriber().Publish(Channel, Payload(e), CommandFlags.FireAndForget);
+            await redis.GetSubscriber().PublishAsync(Channel, Payload(e), flags);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
