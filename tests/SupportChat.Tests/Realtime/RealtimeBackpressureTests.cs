@@ -11,8 +11,10 @@ public sealed class RealtimeBackpressureTests(TestDatabase db) : IClassFixture<T
     {
         await using var host = new RealtimeHost(db.ConnectionString, new Dictionary<string, string?>
         {
-            ["Realtime:OutboundQueueCapacity"] = "8",
-            ["Realtime:SendTimeoutSeconds"] = "2",
+            // Room enough that the reading tab is not closed when a loaded machine pauses the test for a moment (CI saw it
+            // once with 8 frames and a 2 s send timeout); the stalled tab fills its TCP buffers and then any queue.
+            ["Realtime:OutboundQueueCapacity"] = "64",
+            ["Realtime:SendTimeoutSeconds"] = "10",
         });
         var admin = await TestAdmins.SignInAsync(db.ConnectionString);
         var visitor = await host.StartVisitorAsync();
@@ -30,15 +32,21 @@ public sealed class RealtimeBackpressureTests(TestDatabase db) : IClassFixture<T
         var body = new string('x', 3900);
         var reading = Task.Run(async () =>
         {
-            while (true)
+            try
             {
-                var frame = await reader.ReceiveAsync();
-                var type = frame.GetProperty("type").GetString();
-                // The first messages may come in the connect-time history page rather than as live frames.
-                if (type == "message") await seen.Writer.WriteAsync(frame.GetProperty("seq").GetInt64());
-                else if (type == "history")
-                    foreach (var m in frame.GetProperty("messages").EnumerateArray()) await seen.Writer.WriteAsync(m.GetProperty("seq").GetInt64());
+                while (true)
+                {
+                    var (frame, close) = await reader.ReceiveOrCloseAsync();
+                    // The reading tab must never be closed: say so instead of timing out below.
+                    if (frame is null) throw new InvalidOperationException($"the reading tab was closed ({close})");
+                    var type = frame.Value.GetProperty("type").GetString();
+                    // The first messages may come in the connect-time history page rather than as live frames.
+                    if (type == "message") await seen.Writer.WriteAsync(frame.Value.GetProperty("seq").GetInt64());
+                    else if (type == "history")
+                        foreach (var m in frame.Value.GetProperty("messages").EnumerateArray()) await seen.Writer.WriteAsync(m.GetProperty("seq").GetInt64());
+                }
             }
+            catch (Exception ex) { seen.Writer.TryComplete(ex); }
         });
         var sent = 0L;
         for (var i = 1; i <= 5000 && manager.VisitorSockets(visitor.ConversationId) == 2; i++)
