@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Npgsql;
+using SupportChat.Conversations;
 
 namespace SupportChat.Endpoints;
 
@@ -27,6 +28,25 @@ public sealed record ApiError(string Error, string Message)
 
     public static IResult RateLimited(TimeSpan retryAfter, string message = "Too many requests; try again later.") =>
         new RateLimitedResult(retryAfter, new ApiError("rate_limited", message));
+
+    /// <summary>The one mapping of the domain's refusals to HTTP.</summary>
+    public static IResult From(Problem problem) => problem.Code == ProblemCode.RateLimited
+        ? RateLimited(problem.RetryAfter ?? TimeSpan.FromSeconds(1), problem.Message)
+        : Result(StatusOf(problem.Code), problem.Code.Wire(), problem.Message);
+
+    public static int StatusOf(ProblemCode code) => code switch
+    {
+        ProblemCode.BadRequest => StatusCodes.Status400BadRequest,
+        ProblemCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ProblemCode.UnsupportedType => StatusCodes.Status415UnsupportedMediaType,
+        ProblemCode.RateLimited => StatusCodes.Status429TooManyRequests,
+        ProblemCode.Unauthorized or ProblemCode.SessionEnded => StatusCodes.Status401Unauthorized,
+        ProblemCode.Forbidden => StatusCodes.Status403Forbidden,
+        ProblemCode.NotFound => StatusCodes.Status404NotFound,
+        ProblemCode.Conflict => StatusCodes.Status409Conflict,
+        ProblemCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => throw new ArgumentOutOfRangeException(nameof(code), code, null),
+    };
 
     static IResult Result(int status, string code, string message) => TypedResults.Json(new ApiError(code, message), statusCode: status);
 
