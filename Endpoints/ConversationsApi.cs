@@ -80,7 +80,7 @@ public static class ConversationsApi
     /// <summary>The filter the query string asks for ("me" is the asking admin), or what is wrong with it.</summary>
     static Outcome<ConversationFilter> ParseFilter(ListQuery q, AdminPrincipal admin)
     {
-        if (q.Status is not null && !ConversationService.Statuses.Contains(q.Status)) return new ApiError("bad_request", "status must be open, pending or closed.");
+        if (q.Status is not null && !ConversationService.Statuses.Contains(q.Status)) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
         long? assigneeId = null;
         var unassigned = false;
         switch (q.Assignee)
@@ -90,7 +90,7 @@ public static class ConversationsApi
             case "none": unassigned = true; break;
             default:
                 if (!long.TryParse(q.Assignee, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
-                    return new ApiError("bad_request", "assignee must be an admin id, me or none.");
+                    return new Problem(ProblemCode.BadRequest, "assignee must be an admin id, me or none.");
                 assigneeId = id;
                 break;
         }
@@ -98,10 +98,10 @@ public static class ConversationsApi
         if (q.Tag is not null)
         {
             if (!long.TryParse(q.Tag, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
-                return new ApiError("bad_request", "tag must be a tag id.");
+                return new Problem(ProblemCode.BadRequest, "tag must be a tag id.");
             tagId = id;
         }
-        if (q.Unread is not null and not "true" and not "false") return new ApiError("bad_request", "unread must be true or false.");
+        if (q.Unread is not null and not "true" and not "false") return new Problem(ProblemCode.BadRequest, "unread must be true or false.");
         return new ConversationFilter(q.Status, assigneeId, unassigned, tagId, q.Unread == "true");
     }
 
@@ -119,17 +119,17 @@ public static class ConversationsApi
 
     static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
     {
-        var page = await conversations.HistoryAsync(Sender.Admin(admin, http), id, before, limit);
+        var page = await conversations.HistoryAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, before, limit);
         return page.Error is { } error
-            ? ToResult(error)
+            ? ApiError.From(error)
             : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
     }
 
     /// <summary>An admin reply (or, with note: true, a private note) over HTTP: the same path as from the admin socket.</summary>
     static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
     {
-        var sent = await conversations.SendAsync(Sender.Admin(admin, http), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
-        if (sent.Error is { } error) return ToResult(error);
+        var sent = await conversations.SendAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
+        if (sent.Error is { } error) return ApiError.From(error);
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
     }
@@ -137,8 +137,8 @@ public static class ConversationsApi
     /// <summary>Close, reopen or set pending: the same path as /close from Telegram.</summary>
     static async Task<IResult> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
     {
-        var changed = await conversations.SetStatusAsync(Sender.Admin(admin, http), id, request?.Status);
-        return changed.Error is { } error ? ToResult(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
+        var changed = await conversations.SetStatusAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request?.Status);
+        return changed.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
     }
 
     /// <summary>Assign to an active admin, or to nobody with adminId null: the same path from every transport.</summary>
@@ -151,21 +151,12 @@ public static class ConversationsApi
             case JsonValueKind.Number when request.AdminId.TryGetInt64(out var given) && given > 0: adminId = given; break;
             default: return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
         }
-        var assigned = await conversations.AssignAsync(Sender.Admin(admin, http), id, adminId);
+        var assigned = await conversations.AssignAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, adminId);
         return assigned.Error is { } error
-            ? ToResult(error)
+            ? ApiError.From(error)
             : TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));
     }
 
-    internal static IResult ToResult(ApiError e) => e.Error switch
-    {
-        "not_found" => ApiError.NotFound(e.Message),
-        "forbidden" => ApiError.Forbidden(e.Message),
-        "too_large" => ApiError.TooLarge(e.Message),
-        "rate_limited" => ApiError.RateLimited(TimeSpan.FromSeconds(1), e.Message),
-        "unavailable" => ApiError.Unavailable(e.Message),
-        _ => ApiError.BadRequest(e.Message),
-    };
 
     static string EncodeCursor(DateTime at, Guid id) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{at.Ticks.ToString(CultureInfo.InvariantCulture)}:{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');

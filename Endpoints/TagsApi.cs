@@ -115,8 +115,8 @@ public static partial class TagsApi
 
     static async Task<IResult> TagAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long tagId, bool attach)
     {
-        var tagged = await conversations.TagAsync(Sender.Admin(admin, http), id, tagId, attach);
-        return tagged.Error is { } error ? ConversationsApi.ToResult(error) : TypedResults.Ok(new ConversationTags(id, tagged.Value!.Tags));
+        var tagged = await conversations.TagAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, tagId, attach);
+        return tagged.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new ConversationTags(id, tagged.Value!.Tags));
     }
 
     /// <summary>The trimmed name, or null when it is empty, too long or has control characters.</summary>

@@ -197,8 +197,6 @@ public static class Frames
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no frame for this event"),
     };
 
-    public static byte[] Error(Endpoints.ApiError error, string? clientMsgId = null) => Of(new ErrorFrame(error.Error, error.Message, clientMsgId));
-
     /// <summary>The one mapping of the domain's refusals to a socket error frame.</summary>
     public static byte[] Error(Problem problem, string? clientMsgId = null) => Of(new ErrorFrame(problem.Code.Wire(), problem.Message, clientMsgId));
 }

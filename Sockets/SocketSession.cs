@@ -168,7 +168,7 @@ sealed partial class SocketSession(
                 {
                     if (kind == Received.Binary)
                     {
-                        Refuse(new ApiError("bad_request", "Binary frames are not accepted; send JSON text frames."));
+                        Refuse(new Problem(ProblemCode.BadRequest, "Binary frames are not accepted; send JSON text frames."));
                         continue;
                     }
                     ClientFrame? frame;
@@ -178,7 +178,7 @@ sealed partial class SocketSession(
                     if (frame is null)
                     {
                         // A send whose other field has the wrong type is still answered by its clientMsgId, so that the client can tell which one failed.
-                        Refuse(new ApiError("bad_request", wrongField is { Length: > 2 } path
+                        Refuse(new Problem(ProblemCode.BadRequest, wrongField is { Length: > 2 } path
                             ? $"The field {path[2..]} has the wrong type."
                             : "The frame is not a JSON object of the protocol."), Frames.ClientMsgIdOf(buffer.AsSpan(0, length)));
                         continue;
@@ -229,10 +229,10 @@ sealed partial class SocketSession(
         }
     }
 
-    void Refuse(ApiError error, string? clientMsgId = null)
+    void Refuse(Problem problem, string? clientMsgId = null)
     {
-        SocketLog.FrameRefused(log, connection.Id, error.Error);
-        connection.Reply(Frames.Error(error, clientMsgId));
+        SocketLog.FrameRefused(log, connection.Id, problem.Code.Wire());
+        connection.Reply(Frames.Error(problem, clientMsgId));
     }
 
     async Task HandleAsync(ClientFrame f)
@@ -240,14 +240,14 @@ sealed partial class SocketSession(
         var s = sender!;
         if (admin is not null && adminAuth!.HasEnded(admin))
         {
-            Refuse(new ApiError("session_ended", "This admin session has ended; log in again."), f.ClientMsgId);
+            Refuse(new Problem(ProblemCode.SessionEnded, "This admin session has ended; log in again."), f.ClientMsgId);
             connection.RequestClose(CloseCodes.SessionEnded, "session ended");
             return;
         }
         Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
         if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
         {
-            Refuse(new ApiError("bad_request", "conversationId is required."), f.ClientMsgId);
+            Refuse(new Problem(ProblemCode.BadRequest, "conversationId is required."), f.ClientMsgId);
             return;
         }
         try
@@ -270,7 +270,7 @@ sealed partial class SocketSession(
                     if (conversations.Typing(s, conversationId!.Value) is { } typingError) Refuse(typingError);
                     break;
                 case "read":
-                    if (f.Seq is not { } seq) Refuse(new ApiError("bad_request", "seq is required."));
+                    if (f.Seq is not { } seq) Refuse(new Problem(ProblemCode.BadRequest, "seq is required."));
                     else if (await conversations.MarkReadAsync(s, conversationId!.Value, seq) is { } readError) Refuse(readError);
                     break;
                 case "history":
@@ -280,24 +280,24 @@ sealed partial class SocketSession(
                         page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore)));
                     break;
                 case "resume" when !s.IsVisitor:
-                    if (f.LastSeq is not (>= 0 and var last)) { Refuse(new ApiError("bad_request", "lastSeq is required: 0 or more.")); break; }
+                    if (f.LastSeq is not (>= 0 and var last)) { Refuse(new Problem(ProblemCode.BadRequest, "lastSeq is required: 0 or more.")); break; }
                     var state = await conversations.StateAsync(s, conversationId!.Value);
                     if (state.Error is { } resumeError) { Refuse(resumeError); break; }
                     await connection.BeginReplayAsync();
                     await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq, newestPageFirst: false);
                     break;
                 case "auth":
-                    Refuse(new ApiError("bad_request", "Already authenticated."));
+                    Refuse(new Problem(ProblemCode.BadRequest, "Already authenticated."));
                     break;
                 default:
-                    Refuse(new ApiError("bad_request", f.Type is null ? "type is required." : $"Unknown frame type '{f.Type}'."));
+                    Refuse(new Problem(ProblemCode.BadRequest, f.Type is null ? "type is required." : $"Unknown frame type '{f.Type}'."));
                     break;
             }
         }
         catch (NpgsqlException ex)
         {
             SocketLog.Failed(log, ex, connection.Id);
-            Refuse(new ApiError("unavailable", "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
+            Refuse(new Problem(ProblemCode.Unavailable, "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
         }
     }
 }
