@@ -42,6 +42,7 @@ public sealed class ConversationService : IAsyncDisposable
     readonly ConversationOptions options;
     readonly ConversationWriter writer;
     readonly VisitorMessageBudget budget;
+    readonly TypingThrottle typing;
     readonly IReadOnlyList<IMessageOutbox> outboxes;
     public static readonly string[] Statuses = ["open", "pending", "closed"];
 
@@ -52,6 +53,7 @@ public sealed class ConversationService : IAsyncDisposable
         this.db = db;
         this.bus = bus;
         this.options = options.Value;
+        typing = new TypingThrottle(this.options.TypingThrottleMilliseconds);
         this.outboxes = outboxes.ToList();
         writer = new ConversationWriter(db, Committed, log, this.outboxes);
     }
@@ -94,10 +96,11 @@ public sealed class ConversationService : IAsyncDisposable
         return stored is null ? new Problem(ProblemCode.NotFound, "No such conversation.") : stored;
     }
 
-    /// <summary>Announces that the sender is typing; nothing is stored.</summary>
+    /// <summary>Announces that the sender is typing, at most once per throttle window (a visitor's tabs share it); nothing is stored.</summary>
     public Problem? Typing(Sender sender, Guid conversationId)
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
+        if (!typing.TryPass(sender, conversationId)) return null;
         bus.Publish(new TypingEvent(conversationId, sender.Kind, sender.Name));
         return null;
     }

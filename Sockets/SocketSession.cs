@@ -23,7 +23,6 @@ sealed partial class SocketSession(
     // Admin sockets: the session, checked on every frame against revocations heard of and its expiry.
     AdminPrincipal? admin;
     AdminAuthentication? adminAuth;
-    long? lastTypingAt;
 
     enum Received { Text, Binary, TooLarge, Closed }
 
@@ -264,9 +263,6 @@ sealed partial class SocketSession(
                     }
                     break;
                 case "typing":
-                    var now = Environment.TickCount64;
-                    if (now - lastTypingAt < options.TypingThrottleMilliseconds) break; // null: never typed yet
-                    lastTypingAt = now;
                     if (conversations.Typing(s, conversationId!.Value) is { } typingError) Refuse(typingError);
                     break;
                 case "read":
