@@ -193,30 +193,6 @@ public sealed class ConversationService : IAsyncDisposable
         return assigned;
     }
 
-    /// <summary>
-    /// An admin puts a tag on the conversation or takes it off (attach false); doing it twice changes nothing. Stored,
-    /// audited and the list version moved in one transaction, then the conversation's whole tag list is told to every admin.
-    /// </summary>
-    public async Task<Outcome<TagsChangedEvent>> TagAsync(Sender sender, Guid conversationId, long tagId, bool attach)
-    {
-        if (sender.IsVisitor) return new Problem(ProblemCode.Forbidden, "Only admins tag conversations.");
-        await using var c = await db.OpenConnectionAsync();
-        await using var tx = await c.BeginTransactionAsync();
-        if (!await ConversationStore.ExistsForShareAsync(c, tx, conversationId)) return new Problem(ProblemCode.NotFound, "No such conversation.");
-        if (await TagStore.FindForShareAsync(c, tx, tagId) is not { } tag) return new Problem(ProblemCode.NotFound, "No such tag.");
-        var changed = attach ? await TagStore.AttachAsync(c, tx, conversationId, tagId) : await TagStore.DetachAsync(c, tx, conversationId, tagId);
-        if (changed)
-        {
-            await ConversationStore.BumpListVersionAsync(c, tx);
-            await AuditLog.WriteAsync(c, tx, new AuditEntry(attach ? "conversation.tagged" : "conversation.untagged", sender.AdminId,
-                sender.Origin.Ip, sender.Origin.UserAgent, "conversation", conversationId.ToString(), new { tagId, tag = tag.Name }));
-        }
-        var tags = new TagsChangedEvent(conversationId, await TagStore.OfConversationAsync(c, tx, conversationId));
-        await tx.CommitAsync();
-        if (changed) bus.Publish(tags);
-        return tags;
-    }
-
     /// <summary>A visitor acts only in its own conversation; admins in any.</summary>
     static Problem? Denied(Sender sender, Guid conversationId) =>
         sender.IsVisitor && sender.OwnConversationId != conversationId

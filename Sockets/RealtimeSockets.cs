@@ -16,6 +16,7 @@ public static class RealtimeSockets
         services.AddValidatedOptions<RealtimeOptions>(RealtimeOptions.Section, o => o.SocketErrors());
         services.AddSingleton<IConversationEventBus, InProcessEventBus>();
         services.AddSingleton<ConversationService>();
+        services.AddSingleton<Tags>();
         services.AddSingleton<ConnectionManager>();
     }
 
