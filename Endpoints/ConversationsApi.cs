@@ -55,7 +55,7 @@ public static class ConversationsApi
     }
 
     /// <summary>Newest activity first; filters by status, assignee, tag and unread, combined; cursor is the previous page's nextCursor.</summary>
-    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, ConnectionManager sockets, AdminPrincipal admin,
+    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, IPresence presence, AdminPrincipal admin,
         [AsParameters] ListQuery query)
     {
         var parsed = ParseFilter(query, admin);
@@ -71,7 +71,7 @@ public static class ConversationsApi
         var take = query.Limit ?? 50;
         // The first page is what every console asks for on every change; later pages are rarer and come from the database.
         var rows = after is null ? await cache.FirstPageAsync(filter, take) : await ConversationStore.ListAsync(db, filter, after?.At, after?.Id, take);
-        var online = await sockets.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
+        var online = await presence.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
         var items = rows.Select(r => Item(r, online.Contains(r.Id))).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));
@@ -106,10 +106,10 @@ public static class ConversationsApi
     }
 
     /// <summary>One conversation as the list shows it.</summary>
-    static async Task<IResult> GetAsync(NpgsqlDataSource db, ConnectionManager sockets, Guid id)
+    static async Task<IResult> GetAsync(NpgsqlDataSource db, IPresence presence, Guid id)
     {
         if (await ConversationStore.SummaryAsync(db, id) is not { } row) return ApiError.NotFound("No such conversation.");
-        var online = await sockets.OnlineVisitorsAsync([row.Id]);
+        var online = await presence.OnlineVisitorsAsync([row.Id]);
         return TypedResults.Ok(Item(row, online.Contains(row.Id)));
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using SupportChat.Conversations;
-using SupportChat.Scaleout;
 
 namespace SupportChat.Sockets;
 
@@ -8,17 +7,17 @@ namespace SupportChat.Sockets;
 /// Which sockets are open: visitor sockets by conversation, and admin sockets (they see every conversation).
 /// Fans conversation events out to them without waiting on any, and tracks presence (across instances with Redis).
 /// </summary>
-public sealed class ConnectionManager
+public sealed class ConnectionManager : IPresence
 {
     readonly ConcurrentDictionary<Guid, SocketConnection[]> visitors = new();
     readonly Lock gate = new();
     volatile SocketConnection[] admins = [];
     readonly IConversationEventBus bus;
-    readonly RedisPresence? shared;
+    readonly ISharedPresence? shared;
     readonly ILogger<ConnectionManager> log;
     volatile bool stopping;
 
-    public ConnectionManager(IConversationEventBus bus, IHostApplicationLifetime lifetime, ILogger<ConnectionManager> log, RedisPresence? shared = null)
+    public ConnectionManager(IConversationEventBus bus, IHostApplicationLifetime lifetime, ILogger<ConnectionManager> log, ISharedPresence? shared = null)
     {
         this.bus = bus;
         this.shared = shared;
@@ -32,13 +31,13 @@ public sealed class ConnectionManager
     public int VisitorsOnline => visitors.Count;
 
     /// <summary>Whether an admin is online here or on another instance.</summary>
-    public async Task<bool> AdminsOnlineAsync() => admins.Length > 0 || (shared is not null && await shared.AnyAdminOnlineAsync() == true);
+    public async Task<bool> AdminsOnlineAsync() => admins.Length > 0 || (shared is not null && await shared.AdminsOnlineAsync());
 
     /// <summary>Which of these conversations have their visitor online here or on another instance.</summary>
     public async Task<HashSet<Guid>> OnlineVisitorsAsync(IReadOnlyCollection<Guid> conversationIds)
     {
         var online = conversationIds.Where(visitors.ContainsKey).ToHashSet();
-        if (shared is not null && await shared.OnlineVisitorsAsync(conversationIds) is { } elsewhere) online.UnionWith(elsewhere);
+        if (shared is not null) online.UnionWith(await shared.OnlineVisitorsAsync(conversationIds));
         return online;
     }
 

@@ -18,6 +18,7 @@ public static class RealtimeSockets
         services.AddSingleton<ConversationService>();
         services.AddSingleton<Tags>();
         services.AddSingleton<ConnectionManager>();
+        services.AddSingleton<IPresence>(sp => sp.GetRequiredService<ConnectionManager>());
     }
 
     public static void MapRealtime(this WebApplication app)

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Sockets;
 
 namespace SupportChat.Telegram;
 
@@ -10,7 +9,7 @@ namespace SupportChat.Telegram;
 /// Turns newly stored visitor messages into notifications for every admin chat, written to the outbox in the same
 /// transaction as the messages (ConversationWriter calls it), so a notification exists exactly when its message does.
 /// </summary>
-public sealed class TelegramNotifications(IOptions<TelegramOptions> options, TelegramTexts texts, ConnectionManager sockets) : IMessageOutbox
+public sealed class TelegramNotifications(IOptions<TelegramOptions> options, TelegramTexts texts, IPresence presence) : IMessageOutbox
 {
     public async Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<MessageRow> stored)
     {
@@ -20,7 +19,7 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
         var later = o.NotifyVisitorMessages.ToLowerInvariant() switch
         {
             "never" => false,
-            "whennoadminonline" => !await sockets.AdminsOnlineAsync(),
+            "whennoadminonline" => !await presence.AdminsOnlineAsync(),
             _ => true,
         };
         var context = (await TelegramStore.VisitorMessageContextAsync(c, tx, fromVisitors.Select(m => m.Id).ToArray()))
