@@ -50,9 +50,11 @@ public sealed record AttachmentView(Guid Id, string Name, string Type, long Size
         : null;
 }
 
+/// <summary>A message as clients see it: the live "message" frame, and each item of a history page (HTTP and socket) alike.</summary>
 public sealed record MessageView(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
     AttachmentView? Attachment)
 {
+    [JsonPropertyOrder(-1)] public string Type => "message";
     public static MessageView From(MessageRow m) =>
         new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt, AttachmentView.From(m));
 }
@@ -72,14 +74,6 @@ public sealed record AdminWelcomeFrame(long AdminId, string Name, int VisitorsOn
 public sealed record AckFrame(Guid ConversationId, string ClientMsgId, long Seq, long Id, DateTime CreatedAt, bool Duplicate)
 {
     [JsonPropertyOrder(-1)] public string Type => "ack";
-}
-
-public sealed record MessageFrame(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
-    AttachmentView? Attachment)
-{
-    [JsonPropertyOrder(-1)] public string Type => "message";
-    public static MessageFrame From(MessageRow m) =>
-        new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt, AttachmentView.From(m));
 }
 
 public sealed record TypingFrame(Guid ConversationId, string Sender, string? Name)
@@ -140,7 +134,7 @@ public sealed record ErrorFrame(string Error, string Message, string? ClientMsgI
 [JsonSerializable(typeof(VisitorWelcomeFrame))]
 [JsonSerializable(typeof(AdminWelcomeFrame))]
 [JsonSerializable(typeof(AckFrame))]
-[JsonSerializable(typeof(MessageFrame))]
+[JsonSerializable(typeof(MessageView))]
 [JsonSerializable(typeof(TypingFrame))]
 [JsonSerializable(typeof(ReadFrame))]
 [JsonSerializable(typeof(HistoryFrame))]
@@ -180,14 +174,14 @@ public static class Frames
     public static byte[] Of(VisitorWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.VisitorWelcomeFrame);
     public static byte[] Of(AdminWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AdminWelcomeFrame);
     public static byte[] Of(AckFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AckFrame);
-    public static byte[] Of(MessageFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.MessageFrame);
+    public static byte[] Of(MessageView f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.MessageView);
     public static byte[] Of(HistoryFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.HistoryFrame);
     public static byte[] Of(PresenceFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.PresenceFrame);
     public static byte[] Of(ErrorFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.ErrorFrame);
 
     public static byte[] Of(ConversationEvent e) => e switch
     {
-        MessageStoredEvent m => Of(MessageFrame.From(m.Message)),
+        MessageStoredEvent m => Of(MessageView.From(m.Message)),
         TypingEvent t => JsonSerializer.SerializeToUtf8Bytes(new TypingFrame(t.ConversationId, t.Sender, t.Name), ProtocolJson.Default.TypingFrame),
         ReadEvent r => JsonSerializer.SerializeToUtf8Bytes(new ReadFrame(r.ConversationId, r.Reader, r.Seq), ProtocolJson.Default.ReadFrame),
         StatusChangedEvent c => JsonSerializer.SerializeToUtf8Bytes(new StatusFrame(c.ConversationId, c.Status), ProtocolJson.Default.StatusFrame),
