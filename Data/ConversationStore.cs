@@ -109,22 +109,22 @@ public static class ConversationStore
         await using var c = await db.OpenConnectionAsync();
         // Two statements rather than a column name from input: which column is chosen here, never by the caller.
         var sql = byVisitor
-            ? """
+            ? $"""
               WITH conv AS (SELECT 1 FROM conversations WHERE id = @conversationId),
               upd AS (
                   UPDATE conversations SET visitor_read_seq = LEAST(@seq, last_seq)
                   WHERE id = @conversationId AND visitor_read_seq < LEAST(@seq, last_seq)
                   RETURNING visitor_read_seq AS mark),
-              list_changed AS (UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd))
+              list_changed AS ({ListVersionBumpWhen("upd")})
               SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
               """
-            : """
+            : $"""
               WITH conv AS (SELECT 1 FROM conversations WHERE id = @conversationId),
               upd AS (
                   UPDATE conversations SET admin_read_seq = LEAST(@seq, last_seq)
                   WHERE id = @conversationId AND admin_read_seq < LEAST(@seq, last_seq)
                   RETURNING admin_read_seq AS mark),
-              list_changed AS (UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd))
+              list_changed AS ({ListVersionBumpWhen("upd")})
               SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
               """;
         return await c.QuerySingleOrDefaultAsync<long?>(sql, new { conversationId, seq });
@@ -135,7 +135,7 @@ public static class ConversationStore
     /// already had that status (nothing is written then).
     /// </summary>
     public static Task<StatusChange?> SetStatusAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, string status) =>
-        c.QuerySingleOrDefaultAsync<StatusChange>("""
+        c.QuerySingleOrDefaultAsync<StatusChange>($"""
             WITH old AS (
                 SELECT c.id, c.status, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = @conversationId FOR UPDATE OF c
             ), upd AS (
@@ -143,7 +143,7 @@ public static class ConversationStore
                 WHERE id = @conversationId AND status <> @status
                 RETURNING id
             ), list_changed AS (
-                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd)
+                {ListVersionBumpWhen("upd")}
             )
             SELECT old.id AS conversation_id, old.status AS previous, @status AS status, EXISTS (SELECT 1 FROM upd) AS changed, old.name AS visitor_name
             FROM old
@@ -208,7 +208,7 @@ public static class ConversationStore
     /// conversation. Changed is false when it already was (nothing is written then).
     /// </summary>
     public static Task<AssignmentChange?> AssignAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, long? adminId) =>
-        c.QuerySingleOrDefaultAsync<AssignmentChange>("""
+        c.QuerySingleOrDefaultAsync<AssignmentChange>($"""
             WITH old AS (
                 SELECT id, assigned_admin_id FROM conversations WHERE id = @conversationId FOR UPDATE
             ), upd AS (
@@ -216,20 +216,28 @@ public static class ConversationStore
                 WHERE id = @conversationId AND assigned_admin_id IS DISTINCT FROM @adminId::bigint
                 RETURNING id
             ), list_changed AS (
-                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd)
+                {ListVersionBumpWhen("upd")}
             )
             SELECT old.id AS conversation_id, old.assigned_admin_id AS previous, @adminId::bigint AS admin_id, EXISTS (SELECT 1 FROM upd) AS changed
             FROM old
             """, new { conversationId, adminId }, tx);
 
-    /// <summary>Moves the list version in the caller's transaction, for a change the lists show that has no statement of its own here.</summary>
     /// <summary>Takes every conversation off an admin (who is being removed); returns the conversations changed.</summary>
     public static async Task<IReadOnlyList<Guid>> UnassignAllAsync(NpgsqlConnection c, NpgsqlTransaction tx, long adminId) =>
         (await c.QueryAsync<Guid>("UPDATE conversations SET assigned_admin_id = NULL WHERE assigned_admin_id = @adminId RETURNING id",
             new { adminId }, tx)).AsList();
 
-    public static Task BumpListVersionAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
-        c.ExecuteAsync("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1", transaction: tx);
+    /// <summary>
+    /// The one statement that moves the list version (cached list pages of an older version are not served again). Every
+    /// change the lists show runs it in its own transaction, most of them as a CTE beside the change itself.
+    /// </summary>
+    public const string ListVersionBump = "UPDATE conversation_list_version SET version = version + 1 WHERE id = 1";
+
+    /// <summary>The bump as a CTE statement that runs only when the CTE named cte (a constant of the caller's SQL) returned rows.</summary>
+    public static string ListVersionBumpWhen(string cte) => $"{ListVersionBump} AND EXISTS (SELECT 1 FROM {cte})";
+
+    /// <summary>Moves the list version in the caller's transaction, for a change the lists show that has no statement of its own here.</summary>
+    public static Task BumpListVersionAsync(NpgsqlConnection c, NpgsqlTransaction tx) => c.ExecuteAsync(ListVersionBump, transaction: tx);
 
     /// <summary>Whether the conversation exists, locked against deletion until the caller's transaction ends.</summary>
     public static async Task<bool> ExistsForShareAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId) =>

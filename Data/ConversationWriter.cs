@@ -158,7 +158,7 @@ public sealed class ConversationWriter : IAsyncDisposable
                     },
                 });
                 // The batch changes the admins' conversation lists: cached pages of the old version are not served again.
-                command.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1"));
+                command.BatchCommands.Add(new NpgsqlBatchCommand(ConversationStore.ListVersionBump));
                 // Planning the statement took most of its time for small batches; prepared, it is planned once per connection.
                 await command.PrepareAsync();
                 await using var reader = await command.ExecuteReaderAsync();
