@@ -4,7 +4,6 @@ using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
 
