@@ -3,15 +3,14 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
-using SupportChat.Data;
 using SupportChat.Endpoints;
 
 namespace SupportChat.Sockets;
 
 /// <summary>
 /// One socket's inbound side: reads frames (one receive loop), turns each into a call on ConversationService and
-/// queues the reply. Holds no business rules: access, validation and storage are the service's. Replays are in
-/// SocketSession.Replay.cs.
+/// queues the reply. Holds no business rules: access, validation and storage are the service's. How a visitor's and an
+/// admin's socket open is in SocketSession.Visitor.cs and SocketSession.Admin.cs, replays in SocketSession.Replay.cs.
 /// </summary>
 sealed partial class SocketSession(
     WebSocket socket, SocketConnection connection, ConversationService conversations, ConnectionManager manager,
@@ -26,132 +25,8 @@ sealed partial class SocketSession(
 
     enum Received { Text, Binary, TooLarge, Closed }
 
-    /// <summary>Visitor: the first frame must be auth with the token, within the auth timeout.</summary>
-    public async Task RunVisitorAsync(NpgsqlDataSource db)
-    {
-        var sendLoop = connection.SendLoopAsync();
-        VisitorSession? visitor = null;
-        try
-        {
-            ClientFrame? auth;
-            using (new Timer(_ => connection.RequestClose(CloseCodes.AuthTimeout, "auth timeout"), null, options.AuthTimeout, Timeout.InfiniteTimeSpan))
-                auth = await ReadAuthFrameAsync();
-            if (auth is not null && !connection.CloseRequested)
-            {
-                visitor = auth.Token is { Length: > 0 and <= 200 } token
-                    ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
-                    : null;
-                if (visitor is null)
-                    connection.RequestClose(CloseCodes.Unauthorized, "unknown or expired visitor token");
-            }
-            if (visitor is not null)
-            {
-                sender = Sender.Visitor(visitor);
-                connection.ReadMissed = ReadMissedAsync;
-                SocketLog.Opened(log, "visitor", connection.Id, visitor.VisitorId.ToString());
-                await connection.BeginReplayAsync();
-                manager.AddVisitor(visitor.ConversationId, connection);
-                if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
-                var state = await conversations.StateAsync(sender, visitor.ConversationId);
-                if (state.Value is { } s)
-                {
-                    await connection.ReplayAsync(Frames.Of(new VisitorWelcomeFrame(visitor.VisitorId, s.Id, s.LastSeq, s.VisitorReadSeq, s.AdminReadSeq,
-                        await manager.AdminsOnlineAsync(), LimitsOf(options))), connection.Receiving.Token);
-                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq, newestPageFirst: true);
-                }
-                else connection.RequestClose(CloseCodes.Unauthorized, "conversation not found");
-            }
-            await ReceiveLoopAsync();
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
-        catch (Exception ex) { SocketLog.Failed(log, ex, connection.Id); connection.RequestClose(CloseCodes.ServerError, "server error"); }
-        finally
-        {
-            connection.RequestClose(CloseCodes.Normal, "");
-            await sendLoop;
-            if (visitor is not null)
-            {
-                manager.RemoveVisitor(visitor.ConversationId, connection);
-                try { await VisitorStore.TouchAsync(db, visitor.VisitorId); } catch (NpgsqlException) { }
-            }
-            SocketLog.Closed(log, "visitor", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
-        }
-    }
-
-    /// <summary>Admin: already authenticated by the session cookie; the socket closes when the session ends.</summary>
-    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
-    {
-        sender = adminSender;
-        this.admin = admin;
-        adminAuth = auth;
-        connection.ReadMissed = ReadMissedAsync;
-        var sendLoop = connection.SendLoopAsync();
-        using var ended = auth.SessionEnded(admin).Register(() => connection.RequestClose(CloseCodes.SessionEnded, "session ended"));
-        using var stopChecks = new CancellationTokenSource();
-        var checks = CheckSessionAsync(admin, auth, stopChecks.Token);
-        SocketLog.Opened(log, "admin", connection.Id, admin.AdminId.ToString());
-        try
-        {
-            await connection.BeginReplayAsync();
-            manager.AddAdmin(connection);
-            if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
-            connection.Reply(Frames.Of(new AdminWelcomeFrame(admin.AdminId, admin.DisplayName, manager.VisitorsOnline, LimitsOf(options))));
-            connection.EndReplay(null, 0, 0);
-            await ReceiveLoopAsync();
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
-        catch (Exception ex) { SocketLog.Failed(log, ex, connection.Id); connection.RequestClose(CloseCodes.ServerError, "server error"); }
-        finally
-        {
-            connection.RequestClose(CloseCodes.Normal, "");
-            await stopChecks.CancelAsync();
-            await sendLoop;
-            await checks;
-            manager.RemoveAdmin(connection);
-            SocketLog.Closed(log, "admin", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
-        }
-    }
-
-    async Task CheckSessionAsync(AdminPrincipal admin, AdminAuthentication auth, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.AdminSessionCheckSeconds));
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct))
-                if (!await auth.IsLiveAsync(admin.SessionId))
-                {
-                    connection.RequestClose(CloseCodes.SessionEnded, "session ended");
-                    return;
-                }
-        }
-        catch (OperationCanceledException) { }
-        catch (NpgsqlException) { } // the database is away; the next open will check again
-    }
-
     static Limits LimitsOf(RealtimeOptions o) =>
         new(o.MaxBodyChars, o.MaxFrameBytes, o.MessagesPerSecond, o.MessageBurst, ConversationService.MaxHistoryLimit);
-
-    async Task<ClientFrame?> ReadAuthFrameAsync()
-    {
-        var (kind, length, buffer) = await ReadMessageAsync();
-        try
-        {
-            if (kind == Received.Closed) return null;
-            ClientFrame? frame = null;
-            if (kind == Received.Text)
-            {
-                try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
-                catch (JsonException) { }
-            }
-            if (frame?.Type != "auth")
-            {
-                if (kind != Received.TooLarge) connection.RequestClose(CloseCodes.Unauthorized, "the first frame must be auth with the visitor token");
-                return null;
-            }
-            return frame;
-        }
-        finally { Return(buffer); }
-    }
 
     /// <summary>Reads frames until the peer closes; after a close was requested, only drains until the peer's close arrives.</summary>
     async Task ReceiveLoopAsync()
