@@ -135,7 +135,7 @@ public sealed class Attachments(NpgsqlDataSource db, ConversationService convers
         if (sent.Error is not null || sent.Value!.Duplicate) await DiscardAsync(id);
         return sent;
 
-        NewAttachment Row(Stream? content, string? path) => new(conversationId, sender.IsVisitor ? Sender.VisitorKind : Sender.AdminKind,
+        NewAttachment Row(Stream? content, string? path) => new(conversationId, sender.Kind,
             sender.AdminId, name, file.ContentType, file.Size, file.Sha256, content, path, details.Thumbnail, thumbnailType);
     }
 

@@ -45,24 +45,24 @@ public sealed record MessageStoredEvent(MessageRow Message, long ReceivedAt, [pr
     : ConversationEvent(Message.ConversationId)
 {
     /// <summary>A note is the team's: admins only.</summary>
-    public override Audience Audience => Message.Sender == Sender.NoteKind ? Audience.Admins : Audience.Both;
+    public override Audience Audience => Message.Sender == SenderKind.Note ? Audience.Admins : Audience.Both;
 }
 
 /// <summary>Sender ("visitor" or "admin") is typing.</summary>
-public sealed record TypingEvent(Guid ConversationId, string Sender, string? Name) : ConversationEvent(ConversationId)
+public sealed record TypingEvent(Guid ConversationId, SenderKind Sender, string? Name) : ConversationEvent(ConversationId)
 {
     /// <summary>The other side only: a visitor's typing to admins; an admin's to the visitor and the other admins.</summary>
-    public override Audience Audience => Sender == Conversations.Sender.VisitorKind ? Audience.Admins : Audience.Both;
+    public override Audience Audience => Sender == SenderKind.Visitor ? Audience.Admins : Audience.Both;
 }
 
 /// <summary>Reader ("visitor" or "admin") has read the conversation up to Seq.</summary>
-public sealed record ReadEvent(Guid ConversationId, string Reader, long Seq) : ConversationEvent(ConversationId)
+public sealed record ReadEvent(Guid ConversationId, SenderKind Reader, long Seq) : ConversationEvent(ConversationId)
 {
     public override Audience Audience => Audience.Both;
 }
 
 /// <summary>An admin set the conversation's status (open, pending, closed).</summary>
-public sealed record StatusChangedEvent(Guid ConversationId, string Status) : ConversationEvent(ConversationId)
+public sealed record StatusChangedEvent(Guid ConversationId, ConversationStatus Status) : ConversationEvent(ConversationId)
 {
     public override Audience Audience => Audience.Both;
 }

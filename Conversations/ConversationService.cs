@@ -6,20 +6,16 @@ using SupportChat.Data;
 namespace SupportChat.Conversations;
 
 /// <summary>Who does something in a conversation: a visitor (only ever in its own conversation) or an admin (in any).</summary>
-public sealed record Sender(string Kind, Guid? VisitorId, Guid? OwnConversationId, long? AdminId, string? Name, RequestOrigin Origin)
+public sealed record Sender(SenderKind Kind, Guid? VisitorId, Guid? OwnConversationId, long? AdminId, string? Name, RequestOrigin Origin)
 {
-    public const string VisitorKind = "visitor";
-    public const string AdminKind = "admin";
-    /// <summary>A private note: written by an admin, shown to admins only, never to the visitor.</summary>
-    public const string NoteKind = "note";
-    public bool IsVisitor => Kind == VisitorKind;
+    public bool IsVisitor => Kind == SenderKind.Visitor;
 
-    public static Sender Visitor(VisitorSession s) => new(VisitorKind, s.VisitorId, s.ConversationId, null, s.Name, RequestOrigin.Unknown);
+    public static Sender Visitor(VisitorSession s) => new(SenderKind.Visitor, s.VisitorId, s.ConversationId, null, s.Name, RequestOrigin.Unknown);
 
-    public static Sender Admin(long adminId, string displayName, RequestOrigin origin) => new(AdminKind, null, null, adminId, displayName, origin);
+    public static Sender Admin(long adminId, string displayName, RequestOrigin origin) => new(SenderKind.Admin, null, null, adminId, displayName, origin);
 
     /// <summary>An admin answering from Telegram: no IP of theirs is known; the audit's user agent says "Telegram".</summary>
-    public static Sender TelegramAdmin(long adminId, string displayName) => new(AdminKind, null, null, adminId, displayName, new RequestOrigin(null, "Telegram", null));
+    public static Sender TelegramAdmin(long adminId, string displayName) => new(SenderKind.Admin, null, null, adminId, displayName, new RequestOrigin(null, "Telegram", null));
 }
 
 /// <summary>The outcome of an action: a value, or the Problem each transport translates once (ApiError.From, Frames.Error).</summary>
@@ -44,7 +40,6 @@ public sealed class ConversationService : IAsyncDisposable
     readonly VisitorMessageBudget budget;
     readonly TypingThrottle typing;
     readonly IReadOnlyList<IMessageOutbox> outboxes;
-    public static readonly string[] Statuses = ["open", "pending", "closed"];
 
     public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<ConversationOptions> options, VisitorMessageBudget budget,
         ILogger<ConversationService> log, IEnumerable<IMessageOutbox> outboxes)
@@ -60,7 +55,7 @@ public sealed class ConversationService : IAsyncDisposable
 
     void Committed(MessageRow message, long receivedAt)
     {
-        ConversationMetrics.MessagesStored.WithLabels(message.Sender).Inc();
+        ConversationMetrics.MessagesStored.WithLabels(message.Sender.Wire()).Inc();
         bus.Publish(new MessageStoredEvent(message, receivedAt));
     }
 
@@ -91,7 +86,7 @@ public sealed class ConversationService : IAsyncDisposable
         }
 
         var audit = sender.IsVisitor ? null : new AuditEntry(note ? "note.added" : "reply.sent", sender.AdminId, sender.Origin.Ip, sender.Origin.UserAgent);
-        var message = new NewMessage(conversationId, note ? Sender.NoteKind : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived, attachment);
+        var message = new NewMessage(conversationId, note ? SenderKind.Note : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived, attachment);
         var stored = await writer.WriteAsync(message, ct);
         return stored is null ? new Problem(ProblemCode.NotFound, "No such conversation.") : stored;
     }
@@ -147,20 +142,20 @@ public sealed class ConversationService : IAsyncDisposable
     public async Task<Outcome<StatusChange>> SetStatusAsync(Sender sender, Guid conversationId, string? status)
     {
         if (sender.IsVisitor) return new Problem(ProblemCode.Forbidden, "Only admins change a conversation's status.");
-        if (status is null || !Statuses.Contains(status)) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
+        if (Kinds.StatusOf(status) is not { } to) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
-        var change = await ConversationStore.SetStatusAsync(c, tx, conversationId, status);
+        var change = await ConversationStore.SetStatusAsync(c, tx, conversationId, to);
         if (change is null) return new Problem(ProblemCode.NotFound, "No such conversation.");
         if (change.Changed)
         {
-            var action = status switch { "closed" => "conversation.closed", "open" => "conversation.reopened", _ => "conversation.pending" };
+            var action = to switch { ConversationStatus.Closed => "conversation.closed", ConversationStatus.Open => "conversation.reopened", _ => "conversation.pending" };
             await AuditLog.WriteAsync(c, tx, new AuditEntry(action, sender.AdminId, sender.Origin.Ip, sender.Origin.UserAgent, "conversation",
-                conversationId.ToString(), new { from = change.Previous, to = status }));
+                conversationId.ToString(), new { from = change.Previous.Wire(), to = to.Wire() }));
             foreach (var outbox in outboxes) await outbox.StatusChangedAsync(c, tx, change);
         }
         await tx.CommitAsync();
-        if (change.Changed) bus.Publish(new StatusChangedEvent(conversationId, status));
+        if (change.Changed) bus.Publish(new StatusChangedEvent(conversationId, to));
         return change;
     }
 

@@ -126,7 +126,7 @@ public static class AttachmentsApi
         if (await VisitorApi.AuthenticateAsync(http, s.Db, s.Realtime.Value) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         var file = await AttachmentStore.FindAsync(s.Db, id);
         // Someone else's file, or one in a private note, is answered exactly like one that does not exist.
-        if (file is null || file.VisitorId != visitor.VisitorId || file.MessageSender == Sender.NoteKind) return NoSuchFile();
+        if (file is null || file.VisitorId != visitor.VisitorId || file.MessageSender == SenderKind.Note) return NoSuchFile();
         return await ServeAsync(http, s, file, thumbnail);
     }
 

@@ -10,9 +10,9 @@ using SupportChat.Sockets;
 namespace SupportChat.Endpoints;
 
 public sealed record ConversationListItem(
-    Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
+    Guid Id, ConversationStatus Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt,
+    string? LastMessagePreview, SenderKind? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt,
     long? AssignedAdminId, string? AssignedAdminName, IReadOnlyList<Tag> Tags);
 
 public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conversations, string? NextCursor);
@@ -79,7 +79,8 @@ public static class ConversationsApi
     /// <summary>The filter the query string asks for ("me" is the asking admin), or what is wrong with it.</summary>
     static Outcome<ConversationFilter> ParseFilter(ListQuery q, AdminPrincipal admin)
     {
-        if (q.Status is not null && !ConversationService.Statuses.Contains(q.Status)) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
+        var status = Kinds.StatusOf(q.Status);
+        if (q.Status is not null && status is null) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
         long? assigneeId = null;
         var unassigned = false;
         switch (q.Assignee)
@@ -101,7 +102,7 @@ public static class ConversationsApi
             tagId = id;
         }
         if (q.Unread is not null and not "true" and not "false") return new Problem(ProblemCode.BadRequest, "unread must be true or false.");
-        return new ConversationFilter(q.Status, assigneeId, unassigned, tagId, q.Unread == "true");
+        return new ConversationFilter(status, assigneeId, unassigned, tagId, q.Unread == "true");
     }
 
     /// <summary>One conversation as the list shows it.</summary>
@@ -137,7 +138,7 @@ public static class ConversationsApi
     static async Task<IResult> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
     {
         var changed = await conversations.SetStatusAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request?.Status);
-        return changed.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
+        return changed.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status.Wire()));
     }
 
     /// <summary>Assign to an active admin, or to nobody with adminId null: the same path from every transport.</summary>

@@ -51,7 +51,7 @@ public sealed record AttachmentView(Guid Id, string Name, string Type, long Size
 }
 
 /// <summary>A message as clients see it: the live "message" frame, and each item of a history page (HTTP and socket) alike.</summary>
-public sealed record MessageView(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
+public sealed record MessageView(Guid ConversationId, long Id, long Seq, SenderKind Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
     AttachmentView? Attachment)
 {
     [JsonPropertyOrder(-1)] public string Type => "message";
@@ -76,12 +76,12 @@ public sealed record AckFrame(Guid ConversationId, string ClientMsgId, long Seq,
     [JsonPropertyOrder(-1)] public string Type => "ack";
 }
 
-public sealed record TypingFrame(Guid ConversationId, string Sender, string? Name)
+public sealed record TypingFrame(Guid ConversationId, SenderKind Sender, string? Name)
 {
     [JsonPropertyOrder(-1)] public string Type => "typing";
 }
 
-public sealed record ReadFrame(Guid ConversationId, string Reader, long Seq)
+public sealed record ReadFrame(Guid ConversationId, SenderKind Reader, long Seq)
 {
     [JsonPropertyOrder(-1)] public string Type => "read";
 }
@@ -98,7 +98,7 @@ public sealed record PresenceFrame(bool? AdminsOnline, Guid? ConversationId, boo
 }
 
 /// <summary>The conversation's status changed (open, pending, closed); a visitor message reopens a closed one.</summary>
-public sealed record StatusFrame(Guid ConversationId, string Status)
+public sealed record StatusFrame(Guid ConversationId, ConversationStatus Status)
 {
     [JsonPropertyOrder(-1)] public string Type => "status";
 }

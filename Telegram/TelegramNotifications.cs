@@ -13,7 +13,7 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
 {
     public async Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<MessageRow> stored)
     {
-        var fromVisitors = stored.Where(m => m.Sender == Sender.VisitorKind).ToList();
+        var fromVisitors = stored.Where(m => m.Sender == SenderKind.Visitor).ToList();
         if (fromVisitors.Count == 0) return;
         var o = options.Value;
         var later = o.NotifyVisitorMessages.ToLowerInvariant() switch
@@ -47,7 +47,7 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
 
     /// <summary>A conversation was closed: every admin chat hears of it, in the closing transaction.</summary>
     public Task StatusChangedAsync(NpgsqlConnection c, NpgsqlTransaction tx, StatusChange change) =>
-        change.Status != "closed" ? Task.CompletedTask : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, change.VisitorName));
+        change.Status != ConversationStatus.Closed ? Task.CompletedTask : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, change.VisitorName));
 
     public IReadOnlyList<TelegramOutgoing> ConversationClosed(Guid conversationId, string? visitorName) =>
         options.Value.AdminChatIds.Select(chat => new TelegramOutgoing(chat, conversationId,

@@ -167,7 +167,7 @@ public sealed class TelegramUpdates(
 
     async Task<string> OpenConversationsAsync()
     {
-        var open = await ConversationStore.ListAsync(db, new ConversationFilter(Status: "open"), null, null, OpenListLimit);
+        var open = await ConversationStore.ListAsync(db, new ConversationFilter(Status: ConversationStatus.Open), null, null, OpenListLimit);
         if (open.Count == 0) return texts.Format("telegram.open.none");
         var lines = open.Select(x => texts.Format("telegram.open.item",
             ("url", $"{server.Value.BaseUrl}/admin/?conversation={x.Id}"),
