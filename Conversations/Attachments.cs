@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Data;
-using SupportChat.Endpoints;
 
 namespace SupportChat.Conversations;
 
@@ -57,7 +56,7 @@ public sealed class Attachments(NpgsqlDataSource db, ConversationService convers
                 {
                     size += read;
                     if (size > Options.MaxBytes)
-                        return new ApiError("too_large", $"The file is larger than {Options.MaxBytes} bytes.");
+                        return new Problem(ProblemCode.TooLarge, $"The file is larger than {Options.MaxBytes} bytes.");
                     var chunk = buffer.AsMemory(0, read);
                     if (headLength < head.Length)
                     {
@@ -71,10 +70,10 @@ public sealed class Attachments(NpgsqlDataSource db, ConversationService convers
                 }
             }
             text.Add([], last: true);
-            if (size == 0) return new ApiError("bad_request", "The file is empty.");
+            if (size == 0) return new Problem(ProblemCode.BadRequest, "The file is empty.");
             var type = FileTypes.FromHead(head.AsSpan(0, headLength)) ?? (text.IsText ? FileTypes.Text : null);
             if (type is null || !Options.Allowed.Contains(type))
-                return new ApiError("unsupported_type", $"Only these kinds of file may be attached: {string.Join(", ", Options.Allowed)} (decided from the file's contents, not its name).");
+                return new Problem(ProblemCode.UnsupportedType, $"Only these kinds of file may be attached: {string.Join(", ", Options.Allowed)} (decided from the file's contents, not its name).");
             keep = true;
             return new SpooledFile(path, size, hash.GetHashAndReset(), type);
         }
@@ -90,14 +89,14 @@ public sealed class Attachments(NpgsqlDataSource db, ConversationService convers
         var state = await conversations.StateAsync(sender, conversationId);
         if (state.Error is { } denied) return denied;
         var name = CleanFileName(details.FileName);
-        if (name is null) return new ApiError("bad_request", "The file has no name.");
+        if (name is null) return new Problem(ProblemCode.BadRequest, "The file has no name.");
         string? thumbnailType = null;
         if (details.Thumbnail is { } thumbnail)
         {
             thumbnailType = FileTypes.FromHead(thumbnail);
             if (!FileTypes.IsImage(file.ContentType) || thumbnail.Length > AttachmentOptions.MaxThumbnailBytes
                 || thumbnailType is not (FileTypes.Png or FileTypes.Jpeg or FileTypes.WebP))
-                return new ApiError("bad_request", $"A thumbnail goes with an image only, and is a PNG, JPEG or WebP of at most {AttachmentOptions.MaxThumbnailBytes} bytes.");
+                return new Problem(ProblemCode.BadRequest, $"A thumbnail goes with an image only, and is a PNG, JPEG or WebP of at most {AttachmentOptions.MaxThumbnailBytes} bytes.");
         }
 
         var storagePath = Options.InDatabase ? null : Convert.ToHexStringLower(file.Sha256);
@@ -136,7 +135,7 @@ public sealed class Attachments(NpgsqlDataSource db, ConversationService convers
         if (sent.Error is not null || sent.Value!.Duplicate) await DiscardAsync(id);
         return sent;
 
-        NewAttachment Row(Stream? content, string? path) => new(conversationId, sender.IsVisitor ? Sender.VisitorKind : Sender.AdminKind,
+        NewAttachment Row(Stream? content, string? path) => new(conversationId, sender.Kind,
             sender.AdminId, name, file.ContentType, file.Size, file.Sha256, content, path, details.Thumbnail, thumbnailType);
     }
 

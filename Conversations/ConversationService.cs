@@ -2,34 +2,27 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Data;
-using SupportChat.Endpoints;
-using SupportChat.Sockets;
 
 namespace SupportChat.Conversations;
 
 /// <summary>Who does something in a conversation: a visitor (only ever in its own conversation) or an admin (in any).</summary>
-public sealed record Sender(string Kind, Guid? VisitorId, Guid? OwnConversationId, long? AdminId, string? Name, string? Ip, string? UserAgent)
+public sealed record Sender(SenderKind Kind, Guid? VisitorId, Guid? OwnConversationId, long? AdminId, string? Name, RequestOrigin Origin)
 {
-    public const string VisitorKind = "visitor";
-    public const string AdminKind = "admin";
-    /// <summary>A private note: written by an admin, shown to admins only, never to the visitor.</summary>
-    public const string NoteKind = "note";
-    public bool IsVisitor => Kind == VisitorKind;
+    public bool IsVisitor => Kind == SenderKind.Visitor;
 
-    public static Sender Visitor(VisitorSession s) => new(VisitorKind, s.VisitorId, s.ConversationId, null, s.Name, null, null);
+    public static Sender Visitor(VisitorSession s) => new(SenderKind.Visitor, s.VisitorId, s.ConversationId, null, s.Name, RequestOrigin.Unknown);
 
-    public static Sender Admin(AdminPrincipal a, HttpContext http) =>
-        new(AdminKind, null, null, a.AdminId, a.DisplayName, AdminAuthentication.ClientIp(http), AdminAuthentication.UserAgent(http));
+    public static Sender Admin(long adminId, string displayName, RequestOrigin origin) => new(SenderKind.Admin, null, null, adminId, displayName, origin);
 
     /// <summary>An admin answering from Telegram: no IP of theirs is known; the audit's user agent says "Telegram".</summary>
-    public static Sender TelegramAdmin(long adminId, string displayName) => new(AdminKind, null, null, adminId, displayName, null, "Telegram");
+    public static Sender TelegramAdmin(long adminId, string displayName) => new(SenderKind.Admin, null, null, adminId, displayName, new RequestOrigin(null, "Telegram", null));
 }
 
-/// <summary>The outcome of an action: a value, or the error the caller reports in the one error shape.</summary>
-public readonly record struct Outcome<T>(T? Value, ApiError? Error)
+/// <summary>The outcome of an action: a value, or the Problem each transport translates once (ApiError.From, Frames.Error).</summary>
+public readonly record struct Outcome<T>(T? Value, Problem? Error)
 {
     public static implicit operator Outcome<T>(T value) => new(value, null);
-    public static implicit operator Outcome<T>(ApiError error) => new(default, error);
+    public static implicit operator Outcome<T>(Problem error) => new(default, error);
 }
 
 /// <summary>
@@ -42,26 +35,27 @@ public sealed class ConversationService : IAsyncDisposable
     public const int MaxClientMsgIdLength = 64;
     readonly NpgsqlDataSource db;
     readonly IConversationEventBus bus;
-    readonly RealtimeOptions options;
+    readonly ConversationOptions options;
     readonly ConversationWriter writer;
     readonly VisitorMessageBudget budget;
+    readonly TypingThrottle typing;
     readonly IReadOnlyList<IMessageOutbox> outboxes;
-    public static readonly string[] Statuses = ["open", "pending", "closed"];
 
-    public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<RealtimeOptions> options, VisitorMessageBudget budget,
+    public ConversationService(NpgsqlDataSource db, IConversationEventBus bus, IOptions<ConversationOptions> options, VisitorMessageBudget budget,
         ILogger<ConversationService> log, IEnumerable<IMessageOutbox> outboxes)
     {
         this.budget = budget;
         this.db = db;
         this.bus = bus;
         this.options = options.Value;
+        typing = new TypingThrottle(this.options.TypingThrottleMilliseconds);
         this.outboxes = outboxes.ToList();
         writer = new ConversationWriter(db, Committed, log, this.outboxes);
     }
 
     void Committed(MessageRow message, long receivedAt)
     {
-        RealtimeMetrics.MessagesStored.WithLabels(message.Sender).Inc();
+        ConversationMetrics.MessagesStored.WithLabels(message.Sender.Wire()).Inc();
         bus.Publish(new MessageStoredEvent(message, receivedAt));
     }
 
@@ -75,44 +69,44 @@ public sealed class ConversationService : IAsyncDisposable
     {
         var arrived = Stopwatch.GetTimestamp();
         if (Denied(sender, conversationId) is { } denied) return denied;
-        if (note && sender.IsVisitor) return new ApiError("forbidden", "Only admins write notes.");
+        if (note && sender.IsVisitor) return new Problem(ProblemCode.Forbidden, "Only admins write notes.");
         if (string.IsNullOrEmpty(clientMsgId) || clientMsgId.Length > MaxClientMsgIdLength || clientMsgId.Any(char.IsControl))
-            return new ApiError("bad_request", $"clientMsgId is required: 1 to {MaxClientMsgIdLength} characters, no control characters.");
-        if (body is null) return new ApiError("bad_request", "body is required.");
+            return new Problem(ProblemCode.BadRequest, $"clientMsgId is required: 1 to {MaxClientMsgIdLength} characters, no control characters.");
+        if (body is null) return new Problem(ProblemCode.BadRequest, "body is required.");
         if (body.Length > options.MaxBodyChars * 2 + 1024)
-            return new ApiError("too_large", $"The message is longer than {options.MaxBodyChars} characters.");
+            return new Problem(ProblemCode.TooLarge, $"The message is longer than {options.MaxBodyChars} characters.");
         var text = MessageText.Normalize(body);
-        if (text.Length == 0) return new ApiError("bad_request", "The message is empty.");
+        if (text.Length == 0) return new Problem(ProblemCode.BadRequest, "The message is empty.");
         if (MessageText.Length(text) > options.MaxBodyChars)
-            return new ApiError("too_large", $"The message is longer than {options.MaxBodyChars} characters.");
+            return new Problem(ProblemCode.TooLarge, $"The message is longer than {options.MaxBodyChars} characters.");
         if (sender.IsVisitor)
         {
             if (!await budget.TryTakeAsync(sender.VisitorId!.Value))
-                return new ApiError("rate_limited",
-                    $"At most {options.MessagesPerSecond:0.##} message(s) per second with a burst of {options.MessageBurst}; try again shortly.");
+                return new Problem(ProblemCode.RateLimited, $"At most {options.MessagesPerSecond:0.##} message(s) per second with a burst of {options.MessageBurst}; try again shortly.");
         }
 
-        var audit = sender.IsVisitor ? null : new AuditEntry(note ? "note.added" : "reply.sent", sender.AdminId, sender.Ip, sender.UserAgent);
-        var message = new NewMessage(conversationId, note ? Sender.NoteKind : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived, attachment);
+        var audit = sender.IsVisitor ? null : new AuditEntry(note ? "note.added" : "reply.sent", sender.AdminId, sender.Origin.Ip, sender.Origin.UserAgent);
+        var message = new NewMessage(conversationId, note ? SenderKind.Note : sender.Kind, sender.AdminId, sender.IsVisitor ? null : sender.Name, text, clientMsgId, audit, arrived, attachment);
         var stored = await writer.WriteAsync(message, ct);
-        return stored is null ? new ApiError("not_found", "No such conversation.") : stored;
+        return stored is null ? new Problem(ProblemCode.NotFound, "No such conversation.") : stored;
     }
 
-    /// <summary>Announces that the sender is typing; nothing is stored.</summary>
-    public ApiError? Typing(Sender sender, Guid conversationId)
+    /// <summary>Announces that the sender is typing, at most once per throttle window (a visitor's tabs share it); nothing is stored.</summary>
+    public Problem? Typing(Sender sender, Guid conversationId)
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
+        if (!typing.TryPass(sender, conversationId)) return null;
         bus.Publish(new TypingEvent(conversationId, sender.Kind, sender.Name));
         return null;
     }
 
     /// <summary>Moves the sender's side's read mark up to seq and tells both sides.</summary>
-    public async Task<ApiError?> MarkReadAsync(Sender sender, Guid conversationId, long seq)
+    public async Task<Problem?> MarkReadAsync(Sender sender, Guid conversationId, long seq)
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
-        if (seq < 0) return new ApiError("bad_request", "seq must not be negative.");
+        if (seq < 0) return new Problem(ProblemCode.BadRequest, "seq must not be negative.");
         var mark = await ConversationStore.MarkReadAsync(db, conversationId, sender.IsVisitor, seq);
-        if (mark is null) return new ApiError("not_found", "No such conversation.");
+        if (mark is null) return new Problem(ProblemCode.NotFound, "No such conversation.");
         if (mark > 0) bus.Publish(new ReadEvent(conversationId, sender.Kind, mark.Value));
         return null;
     }
@@ -121,9 +115,9 @@ public sealed class ConversationService : IAsyncDisposable
     public async Task<Outcome<MessagePage>> HistoryAsync(Sender sender, Guid conversationId, long? beforeSeq, int? limit)
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
-        if (limit is < 1 or > MaxHistoryLimit) return new ApiError("bad_request", $"limit must be 1 to {MaxHistoryLimit}.");
+        if (limit is < 1 or > MaxHistoryLimit) return new Problem(ProblemCode.BadRequest, $"limit must be 1 to {MaxHistoryLimit}.");
         if (!sender.IsVisitor && await ConversationStore.FindAsync(db, conversationId) is null)
-            return new ApiError("not_found", "No such conversation.");
+            return new Problem(ProblemCode.NotFound, "No such conversation.");
         return await ConversationStore.BeforeAsync(db, conversationId, beforeSeq, limit ?? 50, includeNotes: !sender.IsVisitor);
     }
 
@@ -138,7 +132,7 @@ public sealed class ConversationService : IAsyncDisposable
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
         var state = await ConversationStore.FindAsync(db, conversationId);
-        return state is null ? new ApiError("not_found", "No such conversation.") : state;
+        return state is null ? new Problem(ProblemCode.NotFound, "No such conversation.") : state;
     }
 
     /// <summary>
@@ -147,21 +141,21 @@ public sealed class ConversationService : IAsyncDisposable
     /// </summary>
     public async Task<Outcome<StatusChange>> SetStatusAsync(Sender sender, Guid conversationId, string? status)
     {
-        if (sender.IsVisitor) return new ApiError("forbidden", "Only admins change a conversation's status.");
-        if (status is null || !Statuses.Contains(status)) return new ApiError("bad_request", "status must be open, pending or closed.");
+        if (sender.IsVisitor) return new Problem(ProblemCode.Forbidden, "Only admins change a conversation's status.");
+        if (Kinds.StatusOf(status) is not { } to) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
-        var change = await ConversationStore.SetStatusAsync(c, tx, conversationId, status);
-        if (change is null) return new ApiError("not_found", "No such conversation.");
+        var change = await ConversationStore.SetStatusAsync(c, tx, conversationId, to);
+        if (change is null) return new Problem(ProblemCode.NotFound, "No such conversation.");
         if (change.Changed)
         {
-            var action = status switch { "closed" => "conversation.closed", "open" => "conversation.reopened", _ => "conversation.pending" };
-            await AuditLog.WriteAsync(c, tx, new AuditEntry(action, sender.AdminId, sender.Ip, sender.UserAgent, "conversation",
-                conversationId.ToString(), new { from = change.Previous, to = status }));
+            var action = to switch { ConversationStatus.Closed => "conversation.closed", ConversationStatus.Open => "conversation.reopened", _ => "conversation.pending" };
+            await AuditLog.WriteAsync(c, tx, new AuditEntry(action, sender.AdminId, sender.Origin.Ip, sender.Origin.UserAgent, "conversation",
+                conversationId.ToString(), new { from = change.Previous.Wire(), to = to.Wire() }));
             foreach (var outbox in outboxes) await outbox.StatusChangedAsync(c, tx, change);
         }
         await tx.CommitAsync();
-        if (change.Changed) bus.Publish(new StatusChangedEvent(conversationId, status));
+        if (change.Changed) bus.Publish(new StatusChangedEvent(conversationId, to));
         return change;
     }
 
@@ -171,7 +165,7 @@ public sealed class ConversationService : IAsyncDisposable
     /// </summary>
     public async Task<Outcome<AssignmentChangedEvent>> AssignAsync(Sender sender, Guid conversationId, long? adminId)
     {
-        if (sender.IsVisitor) return new ApiError("forbidden", "Only admins assign conversations.");
+        if (sender.IsVisitor) return new Problem(ProblemCode.Forbidden, "Only admins assign conversations.");
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         // The assignee is locked so that it cannot be removed before this commits; the conversation is locked by the update.
@@ -179,49 +173,25 @@ public sealed class ConversationService : IAsyncDisposable
         if (adminId is { } id)
         {
             var admin = await AdminStore.FindForShareAsync(c, tx, id);
-            if (admin is null) return new ApiError("not_found", "No such admin.");
-            if (admin.Status != "active") return new ApiError("bad_request", "Only an active admin can be assigned a conversation.");
+            if (admin is null) return new Problem(ProblemCode.NotFound, "No such admin.");
+            if (admin.Status != "active") return new Problem(ProblemCode.BadRequest, "Only an active admin can be assigned a conversation.");
             adminName = admin.DisplayName;
         }
         var change = await ConversationStore.AssignAsync(c, tx, conversationId, adminId);
-        if (change is null) return new ApiError("not_found", "No such conversation.");
+        if (change is null) return new Problem(ProblemCode.NotFound, "No such conversation.");
         if (change.Changed)
             await AuditLog.WriteAsync(c, tx, new AuditEntry(adminId is null ? "conversation.unassigned" : "conversation.assigned", sender.AdminId,
-                sender.Ip, sender.UserAgent, "conversation", conversationId.ToString(), new { from = change.Previous, to = adminId }));
+                sender.Origin.Ip, sender.Origin.UserAgent, "conversation", conversationId.ToString(), new { from = change.Previous, to = adminId }));
         await tx.CommitAsync();
         var assigned = new AssignmentChangedEvent(conversationId, adminId, adminName);
         if (change.Changed) bus.Publish(assigned);
         return assigned;
     }
 
-    /// <summary>
-    /// An admin puts a tag on the conversation or takes it off (attach false); doing it twice changes nothing. Stored,
-    /// audited and the list version moved in one transaction, then the conversation's whole tag list is told to every admin.
-    /// </summary>
-    public async Task<Outcome<TagsChangedEvent>> TagAsync(Sender sender, Guid conversationId, long tagId, bool attach)
-    {
-        if (sender.IsVisitor) return new ApiError("forbidden", "Only admins tag conversations.");
-        await using var c = await db.OpenConnectionAsync();
-        await using var tx = await c.BeginTransactionAsync();
-        if (!await ConversationStore.ExistsForShareAsync(c, tx, conversationId)) return new ApiError("not_found", "No such conversation.");
-        if (await TagStore.FindForShareAsync(c, tx, tagId) is not { } tag) return new ApiError("not_found", "No such tag.");
-        var changed = attach ? await TagStore.AttachAsync(c, tx, conversationId, tagId) : await TagStore.DetachAsync(c, tx, conversationId, tagId);
-        if (changed)
-        {
-            await ConversationStore.BumpListVersionAsync(c, tx);
-            await AuditLog.WriteAsync(c, tx, new AuditEntry(attach ? "conversation.tagged" : "conversation.untagged", sender.AdminId,
-                sender.Ip, sender.UserAgent, "conversation", conversationId.ToString(), new { tagId, tag = tag.Name }));
-        }
-        var tags = new TagsChangedEvent(conversationId, await TagStore.OfConversationAsync(c, tx, conversationId));
-        await tx.CommitAsync();
-        if (changed) bus.Publish(tags);
-        return tags;
-    }
-
     /// <summary>A visitor acts only in its own conversation; admins in any.</summary>
-    static ApiError? Denied(Sender sender, Guid conversationId) =>
+    static Problem? Denied(Sender sender, Guid conversationId) =>
         sender.IsVisitor && sender.OwnConversationId != conversationId
-            ? new ApiError("forbidden", "This conversation is not yours.")
+            ? new Problem(ProblemCode.Forbidden, "This conversation is not yours.")
             : null;
 
     public async ValueTask DisposeAsync()

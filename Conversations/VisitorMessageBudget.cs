@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using SupportChat.Sockets;
 
 namespace SupportChat.Conversations;
 
@@ -8,11 +7,11 @@ namespace SupportChat.Conversations;
 /// per visitor across all its sockets. With Redis the budget is one token bucket for every instance; while Redis is
 /// unreachable each instance falls back to its own bucket, so the chat keeps working.
 /// </summary>
-public sealed class VisitorMessageBudget(IOptions<RealtimeOptions> options, IRateBudgets budgets)
+public sealed class VisitorMessageBudget(IOptions<ConversationOptions> options, IRateBudgets budgets)
 {
     readonly RateBudget budget = Of(options.Value);
 
-    static RateBudget Of(RealtimeOptions o) => o.MessagesPerSecond >= 1
+    static RateBudget Of(ConversationOptions o) => o.MessagesPerSecond >= 1
         ? new("visitor_message", o.MessageBurst, (int)Math.Round(o.MessagesPerSecond), TimeSpan.FromSeconds(1))
         : new("visitor_message", o.MessageBurst, 1, TimeSpan.FromSeconds(1 / o.MessagesPerSecond));
 

@@ -6,12 +6,12 @@ namespace SupportChat.Data;
 
 /// <summary>A file about to be stored: its bytes are in Content (PostgreSQL) or already at StoragePath (the directory).</summary>
 public sealed record NewAttachment(
-    Guid ConversationId, string UploaderKind, long? AdminId, string FileName, string ContentType, long SizeBytes, byte[] Sha256,
+    Guid ConversationId, SenderKind UploaderKind, long? AdminId, string FileName, string ContentType, long SizeBytes, byte[] Sha256,
     Stream? Content, string? StoragePath, byte[]? Thumbnail, string? ThumbnailType);
 
 /// <summary>A stored file as a download needs it. VisitorId is the conversation's visitor; MessageSender says whether it is in a note.</summary>
 public sealed record AttachmentFile(
-    Guid Id, Guid ConversationId, Guid VisitorId, string MessageSender, string FileName, string ContentType, long SizeBytes, string? StoragePath);
+    Guid Id, Guid ConversationId, Guid VisitorId, SenderKind MessageSender, string FileName, string ContentType, long SizeBytes, string? StoragePath);
 
 /// <summary>Attachments: stored first, unlinked; linked to their message by ConversationWriter in the message's transaction.</summary>
 public static class AttachmentStore
@@ -31,7 +31,7 @@ public static class AttachmentStore
             Parameters =
             {
                 new() { NpgsqlDbType = NpgsqlDbType.Uuid, Value = a.ConversationId },
-                new() { NpgsqlDbType = NpgsqlDbType.Text, Value = a.UploaderKind },
+                new() { NpgsqlDbType = NpgsqlDbType.Text, Value = a.UploaderKind.Wire() },
                 new() { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)a.AdminId ?? DBNull.Value },
                 new() { NpgsqlDbType = NpgsqlDbType.Text, Value = a.FileName },
                 new() { NpgsqlDbType = NpgsqlDbType.Text, Value = a.ContentType },

@@ -8,19 +8,19 @@ namespace SupportChat.Data;
 /// The Attachment* columns describe the file the message carries, if any (flat, so that Dapper maps them).
 /// </summary>
 public sealed record MessageRow(
-    long Id, Guid ConversationId, long Seq, string Sender, long? AdminId, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
+    long Id, Guid ConversationId, long Seq, SenderKind Sender, long? AdminId, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
     Guid? AttachmentId = null, string? AttachmentName = null, string? AttachmentType = null, long? AttachmentSize = null, bool AttachmentHasThumbnail = false);
 
 public sealed record MessagePage(IReadOnlyList<MessageRow> Messages, bool HasMore);
 
-public sealed record ConversationState(Guid Id, Guid VisitorId, string Status, long LastSeq, long VisitorReadSeq, long AdminReadSeq);
+public sealed record ConversationState(Guid Id, Guid VisitorId, ConversationStatus Status, long LastSeq, long VisitorReadSeq, long AdminReadSeq);
 
-public sealed record StatusChange(Guid ConversationId, string Previous, string Status, bool Changed, string? VisitorName);
+public sealed record StatusChange(Guid ConversationId, ConversationStatus Previous, ConversationStatus Status, bool Changed, string? VisitorName);
 
 public sealed record ConversationSummary(
-    Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
+    Guid Id, ConversationStatus Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, long UnreadCount,
+    string? LastMessagePreview, SenderKind? LastMessageSender, DateTime? LastMessageAt, long UnreadCount,
     string? VisitorUserAgent, DateTime VisitorFirstSeenAt, long? AssignedAdminId, string? AssignedAdminName)
 {
     /// <summary>Read by a second query for the whole page (TagStore.OfConversationsAsync), not per row.</summary>
@@ -31,10 +31,10 @@ public sealed record ConversationSummary(
 /// Which conversations a list shows; every filter is optional and they combine. Unassigned and AssigneeId exclude each
 /// other; Unread means visitor messages the admins have not read.
 /// </summary>
-public sealed record ConversationFilter(string? Status = null, long? AssigneeId = null, bool Unassigned = false, long? TagId = null, bool Unread = false)
+public sealed record ConversationFilter(ConversationStatus? Status = null, long? AssigneeId = null, bool Unassigned = false, long? TagId = null, bool Unread = false)
 {
     /// <summary>A stable text of the filter for cache keys.</summary>
-    public string Key => $"{Status ?? "any"}:{(Unassigned ? "none" : AssigneeId?.ToString() ?? "any")}:{TagId?.ToString() ?? "any"}:{(Unread ? "unread" : "all")}";
+    public string Key => $"{Status?.Wire() ?? "any"}:{(Unassigned ? "none" : AssigneeId?.ToString() ?? "any")}:{TagId?.ToString() ?? "any"}:{(Unread ? "unread" : "all")}";
 }
 
 public sealed record AssignmentChange(Guid ConversationId, long? Previous, long? AdminId, bool Changed);
@@ -90,14 +90,14 @@ public static class ConversationStore
     }
 
     /// <summary>The message a sender stored under this client id, if any.</summary>
-    public static async Task<MessageRow?> FindByClientIdAsync(NpgsqlDataSource db, Guid conversationId, string sender, long? adminId, string clientMsgId)
+    public static async Task<MessageRow?> FindByClientIdAsync(NpgsqlDataSource db, Guid conversationId, SenderKind sender, long? adminId, string clientMsgId)
     {
         await using var c = await db.OpenConnectionAsync();
         return await c.QuerySingleOrDefaultAsync<MessageRow>(SelectMessage + """
 
             WHERE m.conversation_id = @conversationId AND m.sender_kind = @sender
               AND COALESCE(m.admin_id, 0) = COALESCE(@adminId::bigint, 0) AND m.client_msg_id = @clientMsgId
-            """, new { conversationId, sender, adminId, clientMsgId });
+            """, new { conversationId, sender = sender.Wire(), adminId, clientMsgId });
     }
 
     /// <summary>
@@ -109,22 +109,22 @@ public static class ConversationStore
         await using var c = await db.OpenConnectionAsync();
         // Two statements rather than a column name from input: which column is chosen here, never by the caller.
         var sql = byVisitor
-            ? """
+            ? $"""
               WITH conv AS (SELECT 1 FROM conversations WHERE id = @conversationId),
               upd AS (
                   UPDATE conversations SET visitor_read_seq = LEAST(@seq, last_seq)
                   WHERE id = @conversationId AND visitor_read_seq < LEAST(@seq, last_seq)
                   RETURNING visitor_read_seq AS mark),
-              list_changed AS (UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd))
+              list_changed AS ({ListVersionBumpWhen("upd")})
               SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
               """
-            : """
+            : $"""
               WITH conv AS (SELECT 1 FROM conversations WHERE id = @conversationId),
               upd AS (
                   UPDATE conversations SET admin_read_seq = LEAST(@seq, last_seq)
                   WHERE id = @conversationId AND admin_read_seq < LEAST(@seq, last_seq)
                   RETURNING admin_read_seq AS mark),
-              list_changed AS (UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd))
+              list_changed AS ({ListVersionBumpWhen("upd")})
               SELECT COALESCE((SELECT mark FROM upd), 0) FROM conv
               """;
         return await c.QuerySingleOrDefaultAsync<long?>(sql, new { conversationId, seq });
@@ -134,8 +134,8 @@ public static class ConversationStore
     /// Sets the status in the caller's transaction; null when there is no such conversation. Changed is false when it
     /// already had that status (nothing is written then).
     /// </summary>
-    public static Task<StatusChange?> SetStatusAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, string status) =>
-        c.QuerySingleOrDefaultAsync<StatusChange>("""
+    public static Task<StatusChange?> SetStatusAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, ConversationStatus status) =>
+        c.QuerySingleOrDefaultAsync<StatusChange>($"""
             WITH old AS (
                 SELECT c.id, c.status, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = @conversationId FOR UPDATE OF c
             ), upd AS (
@@ -143,11 +143,11 @@ public static class ConversationStore
                 WHERE id = @conversationId AND status <> @status
                 RETURNING id
             ), list_changed AS (
-                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd)
+                {ListVersionBumpWhen("upd")}
             )
             SELECT old.id AS conversation_id, old.status AS previous, @status AS status, EXISTS (SELECT 1 FROM upd) AS changed, old.name AS visitor_name
             FROM old
-            """, new { conversationId, status }, tx);
+            """, new { conversationId, status = status.Wire() }, tx);
 
     /// <summary>The version of the conversation lists: it moves in the transaction of every change that affects them.</summary>
     public static async Task<long> ListVersionAsync(NpgsqlDataSource db)
@@ -196,7 +196,7 @@ public static class ConversationStore
             LIMIT @limit
             """, new
             {
-                status = filter.Status, afterActivity, afterId, limit, conversationId, assigneeId = filter.AssigneeId, unassigned = filter.Unassigned,
+                status = filter.Status?.Wire(), afterActivity, afterId, limit, conversationId, assigneeId = filter.AssigneeId, unassigned = filter.Unassigned,
                 tagId = filter.TagId, unread = filter.Unread,
             })).AsList();
         var tags = await TagStore.OfConversationsAsync(c, null, rows.Select(r => r.Id).ToList());
@@ -208,7 +208,7 @@ public static class ConversationStore
     /// conversation. Changed is false when it already was (nothing is written then).
     /// </summary>
     public static Task<AssignmentChange?> AssignAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, long? adminId) =>
-        c.QuerySingleOrDefaultAsync<AssignmentChange>("""
+        c.QuerySingleOrDefaultAsync<AssignmentChange>($"""
             WITH old AS (
                 SELECT id, assigned_admin_id FROM conversations WHERE id = @conversationId FOR UPDATE
             ), upd AS (
@@ -216,20 +216,28 @@ public static class ConversationStore
                 WHERE id = @conversationId AND assigned_admin_id IS DISTINCT FROM @adminId::bigint
                 RETURNING id
             ), list_changed AS (
-                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM upd)
+                {ListVersionBumpWhen("upd")}
             )
             SELECT old.id AS conversation_id, old.assigned_admin_id AS previous, @adminId::bigint AS admin_id, EXISTS (SELECT 1 FROM upd) AS changed
             FROM old
             """, new { conversationId, adminId }, tx);
 
-    /// <summary>Moves the list version in the caller's transaction, for a change the lists show that has no statement of its own here.</summary>
     /// <summary>Takes every conversation off an admin (who is being removed); returns the conversations changed.</summary>
     public static async Task<IReadOnlyList<Guid>> UnassignAllAsync(NpgsqlConnection c, NpgsqlTransaction tx, long adminId) =>
         (await c.QueryAsync<Guid>("UPDATE conversations SET assigned_admin_id = NULL WHERE assigned_admin_id = @adminId RETURNING id",
             new { adminId }, tx)).AsList();
 
-    public static Task BumpListVersionAsync(NpgsqlConnection c, NpgsqlTransaction tx) =>
-        c.ExecuteAsync("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1", transaction: tx);
+    /// <summary>
+    /// The one statement that moves the list version (cached list pages of an older version are not served again). Every
+    /// change the lists show runs it in its own transaction, most of them as a CTE beside the change itself.
+    /// </summary>
+    public const string ListVersionBump = "UPDATE conversation_list_version SET version = version + 1 WHERE id = 1";
+
+    /// <summary>The bump as a CTE statement that runs only when the CTE named cte (a constant of the caller's SQL) returned rows.</summary>
+    public static string ListVersionBumpWhen(string cte) => $"{ListVersionBump} AND EXISTS (SELECT 1 FROM {cte})";
+
+    /// <summary>Moves the list version in the caller's transaction, for a change the lists show that has no statement of its own here.</summary>
+    public static Task BumpListVersionAsync(NpgsqlConnection c, NpgsqlTransaction tx) => c.ExecuteAsync(ListVersionBump, transaction: tx);
 
     /// <summary>Whether the conversation exists, locked against deletion until the caller's transaction ends.</summary>
     public static async Task<bool> ExistsForShareAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId) =>

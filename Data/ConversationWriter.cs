@@ -10,7 +10,7 @@ namespace SupportChat.Data;
 /// (stored, not yet linked) that the message carries.
 /// </summary>
 public sealed record NewMessage(
-    Guid ConversationId, string Sender, long? AdminId, string? SenderName, string Body, string ClientMsgId, AuditEntry? Audit, long ReceivedAt,
+    Guid ConversationId, SenderKind Sender, long? AdminId, string? SenderName, string Body, string ClientMsgId, AuditEntry? Audit, long ReceivedAt,
     MessageAttachment? Attachment = null);
 
 /// <summary>A stored file as a message describes it.</summary>
@@ -151,14 +151,14 @@ public sealed class ConversationWriter : IAsyncDisposable
                     Parameters =
                     {
                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = messages.Select(m => m.ConversationId).ToArray() },
-                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.Sender).ToArray() },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.Sender.Wire()).ToArray() },
                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = messages.Select(m => m.AdminId).ToArray() },
                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.ClientMsgId).ToArray() },
                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = messages.Select(m => m.Body).ToArray() },
                     },
                 });
                 // The batch changes the admins' conversation lists: cached pages of the old version are not served again.
-                command.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE conversation_list_version SET version = version + 1 WHERE id = 1"));
+                command.BatchCommands.Add(new NpgsqlBatchCommand(ConversationStore.ListVersionBump));
                 // Planning the statement took most of its time for small batches; prepared, it is planned once per connection.
                 await command.PrepareAsync();
                 await using var reader = await command.ExecuteReaderAsync();

@@ -4,7 +4,7 @@ using Npgsql;
 namespace SupportChat.Data;
 
 /// <summary>A message that matched a search; Snippet marks each match between SearchStore.MarkStart and MarkStop.</summary>
-public sealed record MessageHit(long MessageId, Guid ConversationId, long Seq, string Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
+public sealed record MessageHit(long MessageId, Guid ConversationId, long Seq, SenderKind Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
 
 /// <summary>A visitor whose name or e-mail contains the search text, with their latest conversation.</summary>
 public sealed record VisitorHit(Guid ConversationId, DateTime LastActivityAt, string? VisitorName, string? VisitorEmail);

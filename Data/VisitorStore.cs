@@ -15,7 +15,7 @@ public static class VisitorStore
     public static async Task<VisitorSession> CreateAsync(NpgsqlDataSource db, byte[] tokenHash, VisitorDetails d)
     {
         await using var c = await db.OpenConnectionAsync();
-        return await c.QuerySingleAsync<VisitorSession>("""
+        return await c.QuerySingleAsync<VisitorSession>($"""
             WITH v AS (
                 INSERT INTO visitors (token_hash, name, email, locale, page_url, user_agent)
                 VALUES (@tokenHash, @Name, @Email, @Locale, @PageUrl, @UserAgent)
@@ -23,7 +23,7 @@ public static class VisitorStore
             ), conv AS (
                 INSERT INTO conversations (visitor_id) SELECT id FROM v RETURNING id
             ), list_changed AS (
-                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1
+                {ConversationStore.ListVersionBump}
             )
             SELECT v.id AS visitor_id, conv.id AS conversation_id, v.name FROM v, conv
             """, new { tokenHash, d.Name, d.Email, d.Locale, d.PageUrl, d.UserAgent });
@@ -45,7 +45,7 @@ public static class VisitorStore
     public static async Task<VisitorSession?> ResumeAsync(NpgsqlDataSource db, byte[] tokenHash, TimeSpan maxIdle, VisitorDetails? d = null)
     {
         await using var c = await db.OpenConnectionAsync();
-        return await c.QuerySingleOrDefaultAsync<VisitorSession>("""
+        return await c.QuerySingleOrDefaultAsync<VisitorSession>($"""
             WITH v AS (
                 UPDATE visitors SET last_seen_at = now(),
                     name = COALESCE(@Name, name), email = COALESCE(@Email, email), locale = COALESCE(@Locale, locale),
@@ -53,7 +53,7 @@ public static class VisitorStore
                 WHERE token_hash = @tokenHash AND last_seen_at > now() - @maxIdle
                 RETURNING id, name
             ), list_changed AS (
-                UPDATE conversation_list_version SET version = version + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM v)
+                {ConversationStore.ListVersionBumpWhen("v")}
             )
             """ + string.Format(SessionOf, "v"), new { tokenHash, maxIdle, d?.Name, d?.Email, d?.Locale, d?.PageUrl, d?.UserAgent });
     }

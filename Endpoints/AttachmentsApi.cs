@@ -50,7 +50,7 @@ public static class AttachmentsApi
     }
 
     static Task<IResult> AdminUploadAsync(HttpContext http, AdminPrincipal admin, [AsParameters] Services s, Guid id) =>
-        UploadAsync(http, s, Sender.Admin(admin, http), id);
+        UploadAsync(http, s, Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id);
 
     static async Task<IResult> UploadAsync(HttpContext http, Services s, Sender sender, Guid conversationId)
     {
@@ -73,7 +73,7 @@ public static class AttachmentsApi
                 {
                     case "file" when file is null:
                         var spooled = await s.Attachments.SpoolAsync(section.Body, http.RequestAborted);
-                        if (spooled.Error is { } refused) return ToResult(refused);
+                        if (spooled.Error is { } refused) return ApiError.From(refused);
                         file = spooled.Value;
                         fileName = HeaderUtilities.RemoveQuotes(part.FileNameStar.HasValue ? part.FileNameStar : part.FileName).Value;
                         break;
@@ -91,7 +91,7 @@ public static class AttachmentsApi
             }
             if (file is null) return ApiError.BadRequest("Expected multipart/form-data with a file part.");
             var sent = await s.Attachments.SendAsync(sender, conversationId, file, new UploadDetails(fileName, caption, clientMsgId, thumbnail), http.RequestAborted);
-            if (sent.Error is { } error) return ToResult(error);
+            if (sent.Error is { } error) return ApiError.From(error);
             var m = sent.Value!.Message;
             return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate) { Attachment = AttachmentView.From(m) });
         }
@@ -126,7 +126,7 @@ public static class AttachmentsApi
         if (await VisitorApi.AuthenticateAsync(http, s.Db, s.Realtime.Value) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         var file = await AttachmentStore.FindAsync(s.Db, id);
         // Someone else's file, or one in a private note, is answered exactly like one that does not exist.
-        if (file is null || file.VisitorId != visitor.VisitorId || file.MessageSender == Sender.NoteKind) return NoSuchFile();
+        if (file is null || file.VisitorId != visitor.VisitorId || file.MessageSender == SenderKind.Note) return NoSuchFile();
         return await ServeAsync(http, s, file, thumbnail);
     }
 
@@ -164,5 +164,4 @@ public static class AttachmentsApi
         return content is null ? NoSuchFile() : TypedResults.Stream(content, file.ContentType);
     }
 
-    static IResult ToResult(ApiError e) => e.Error == "unsupported_type" ? ApiError.UnsupportedType(e.Message) : ConversationsApi.ToResult(e);
 }

@@ -89,9 +89,9 @@ public static partial class CannedRepliesApi
         var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
         var title = r?.Title?.Trim() ?? "";
         var body = r?.Body is null ? "" : MessageText.Normalize(r.Body);
-        if (!ShortcutPattern().IsMatch(shortcut)) return new ApiError("bad_request", "shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
-        if (title.Length > MaxTitleChars) return new ApiError("bad_request", $"title is at most {MaxTitleChars} characters.");
-        if (body.Length == 0 || MessageText.Length(body) > MaxBodyChars) return new ApiError("bad_request", $"body is 1 to {MaxBodyChars} characters.");
+        if (!ShortcutPattern().IsMatch(shortcut)) return new Problem(ProblemCode.BadRequest, "shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
+        if (title.Length > MaxTitleChars) return new Problem(ProblemCode.BadRequest, $"title is at most {MaxTitleChars} characters.");
+        if (body.Length == 0 || MessageText.Length(body) > MaxBodyChars) return new Problem(ProblemCode.BadRequest, $"body is 1 to {MaxBodyChars} characters.");
         return new CannedReplyRequest(shortcut, title, body);
     }
 

@@ -4,16 +4,15 @@ using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Scaleout;
 using SupportChat.Setup;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;
 
 public sealed record ConversationListItem(
-    Guid Id, string Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
+    Guid Id, ConversationStatus Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
     Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
-    string? LastMessagePreview, string? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt,
+    string? LastMessagePreview, SenderKind? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt,
     long? AssignedAdminId, string? AssignedAdminName, IReadOnlyList<Tag> Tags);
 
 public sealed record ConversationList(IReadOnlyList<ConversationListItem> Conversations, string? NextCursor);
@@ -55,7 +54,7 @@ public static class ConversationsApi
     }
 
     /// <summary>Newest activity first; filters by status, assignee, tag and unread, combined; cursor is the previous page's nextCursor.</summary>
-    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, ConnectionManager sockets, AdminPrincipal admin,
+    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, IPresence presence, AdminPrincipal admin,
         [AsParameters] ListQuery query)
     {
         var parsed = ParseFilter(query, admin);
@@ -71,7 +70,7 @@ public static class ConversationsApi
         var take = query.Limit ?? 50;
         // The first page is what every console asks for on every change; later pages are rarer and come from the database.
         var rows = after is null ? await cache.FirstPageAsync(filter, take) : await ConversationStore.ListAsync(db, filter, after?.At, after?.Id, take);
-        var online = await sockets.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
+        var online = await presence.OnlineVisitorsAsync(rows.Select(r => r.Id).ToList());
         var items = rows.Select(r => Item(r, online.Contains(r.Id))).ToList();
         var next = rows.Count == take ? EncodeCursor(rows[^1].LastActivityAt, rows[^1].Id) : null;
         return TypedResults.Ok(new ConversationList(items, next));
@@ -80,7 +79,8 @@ public static class ConversationsApi
     /// <summary>The filter the query string asks for ("me" is the asking admin), or what is wrong with it.</summary>
     static Outcome<ConversationFilter> ParseFilter(ListQuery q, AdminPrincipal admin)
     {
-        if (q.Status is not null && !ConversationService.Statuses.Contains(q.Status)) return new ApiError("bad_request", "status must be open, pending or closed.");
+        var status = Kinds.StatusOf(q.Status);
+        if (q.Status is not null && status is null) return new Problem(ProblemCode.BadRequest, "status must be open, pending or closed.");
         long? assigneeId = null;
         var unassigned = false;
         switch (q.Assignee)
@@ -90,7 +90,7 @@ public static class ConversationsApi
             case "none": unassigned = true; break;
             default:
                 if (!long.TryParse(q.Assignee, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
-                    return new ApiError("bad_request", "assignee must be an admin id, me or none.");
+                    return new Problem(ProblemCode.BadRequest, "assignee must be an admin id, me or none.");
                 assigneeId = id;
                 break;
         }
@@ -98,18 +98,18 @@ public static class ConversationsApi
         if (q.Tag is not null)
         {
             if (!long.TryParse(q.Tag, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
-                return new ApiError("bad_request", "tag must be a tag id.");
+                return new Problem(ProblemCode.BadRequest, "tag must be a tag id.");
             tagId = id;
         }
-        if (q.Unread is not null and not "true" and not "false") return new ApiError("bad_request", "unread must be true or false.");
-        return new ConversationFilter(q.Status, assigneeId, unassigned, tagId, q.Unread == "true");
+        if (q.Unread is not null and not "true" and not "false") return new Problem(ProblemCode.BadRequest, "unread must be true or false.");
+        return new ConversationFilter(status, assigneeId, unassigned, tagId, q.Unread == "true");
     }
 
     /// <summary>One conversation as the list shows it.</summary>
-    static async Task<IResult> GetAsync(NpgsqlDataSource db, ConnectionManager sockets, Guid id)
+    static async Task<IResult> GetAsync(NpgsqlDataSource db, IPresence presence, Guid id)
     {
         if (await ConversationStore.SummaryAsync(db, id) is not { } row) return ApiError.NotFound("No such conversation.");
-        var online = await sockets.OnlineVisitorsAsync([row.Id]);
+        var online = await presence.OnlineVisitorsAsync([row.Id]);
         return TypedResults.Ok(Item(row, online.Contains(row.Id)));
     }
 
@@ -119,17 +119,17 @@ public static class ConversationsApi
 
     static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
     {
-        var page = await conversations.HistoryAsync(Sender.Admin(admin, http), id, before, limit);
+        var page = await conversations.HistoryAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, before, limit);
         return page.Error is { } error
-            ? ToResult(error)
+            ? ApiError.From(error)
             : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
     }
 
     /// <summary>An admin reply (or, with note: true, a private note) over HTTP: the same path as from the admin socket.</summary>
     static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
     {
-        var sent = await conversations.SendAsync(Sender.Admin(admin, http), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
-        if (sent.Error is { } error) return ToResult(error);
+        var sent = await conversations.SendAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
+        if (sent.Error is { } error) return ApiError.From(error);
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
     }
@@ -137,8 +137,8 @@ public static class ConversationsApi
     /// <summary>Close, reopen or set pending: the same path as /close from Telegram.</summary>
     static async Task<IResult> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
     {
-        var changed = await conversations.SetStatusAsync(Sender.Admin(admin, http), id, request?.Status);
-        return changed.Error is { } error ? ToResult(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status));
+        var changed = await conversations.SetStatusAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request?.Status);
+        return changed.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status.Wire()));
     }
 
     /// <summary>Assign to an active admin, or to nobody with adminId null: the same path from every transport.</summary>
@@ -151,21 +151,12 @@ public static class ConversationsApi
             case JsonValueKind.Number when request.AdminId.TryGetInt64(out var given) && given > 0: adminId = given; break;
             default: return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
         }
-        var assigned = await conversations.AssignAsync(Sender.Admin(admin, http), id, adminId);
+        var assigned = await conversations.AssignAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, adminId);
         return assigned.Error is { } error
-            ? ToResult(error)
+            ? ApiError.From(error)
             : TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));
     }
 
-    internal static IResult ToResult(ApiError e) => e.Error switch
-    {
-        "not_found" => ApiError.NotFound(e.Message),
-        "forbidden" => ApiError.Forbidden(e.Message),
-        "too_large" => ApiError.TooLarge(e.Message),
-        "rate_limited" => ApiError.RateLimited(TimeSpan.FromSeconds(1), e.Message),
-        "unavailable" => ApiError.Unavailable(e.Message),
-        _ => ApiError.BadRequest(e.Message),
-    };
 
     static string EncodeCursor(DateTime at, Guid id) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{at.Ticks.ToString(CultureInfo.InvariantCulture)}:{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');

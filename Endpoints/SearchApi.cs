@@ -10,7 +10,7 @@ namespace SupportChat.Endpoints;
 /// visitor whose name or e-mail contains the text (MessageId, Seq and Sender are null; the link is their latest conversation).
 /// </summary>
 public sealed record SearchResult(
-    string Kind, Guid ConversationId, long? MessageId, long? Seq, string? Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
+    string Kind, Guid ConversationId, long? MessageId, long? Seq, SenderKind? Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
 
 public sealed record SearchResults(IReadOnlyList<SearchResult> Results, string? NextCursor);
 

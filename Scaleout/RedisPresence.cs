@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using StackExchange.Redis;
+using SupportChat.Conversations;
 
 namespace SupportChat.Scaleout;
 
@@ -9,7 +10,7 @@ namespace SupportChat.Scaleout;
 /// stops refreshing its entries. Queries answer null at once while Redis is down, and the caller uses its own sockets;
 /// when Redis is back this instance's entries are written again straight away (a restarted Redis has none).
 /// </summary>
-public sealed class RedisPresence : BackgroundService
+public sealed class RedisPresence : BackgroundService, ISharedPresence
 {
     static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
     static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
@@ -58,12 +59,12 @@ public sealed class RedisPresence : BackgroundService
             : await db.SortedSetRemoveAsync(AdminsKey, instance.Value));
     }
 
-    /// <summary>Whether an admin is online on any instance; null when Redis cannot say.</summary>
-    public Task<bool?> AnyAdminOnlineAsync() =>
-        TryAsync<bool?>(async db => await db.SortedSetLengthAsync(AdminsKey, Now, double.PositiveInfinity) > 0);
+    /// <summary>Whether an admin is online on any instance; false when Redis cannot say.</summary>
+    public async Task<bool> AdminsOnlineAsync() =>
+        await TryAsync<bool?>(async db => await db.SortedSetLengthAsync(AdminsKey, Now, double.PositiveInfinity) > 0) == true;
 
-    /// <summary>Which of these conversations have their visitor online on any instance; null when Redis cannot say.</summary>
-    public Task<HashSet<Guid>?> OnlineVisitorsAsync(IReadOnlyCollection<Guid> conversationIds) => TryAsync<HashSet<Guid>?>(async db =>
+    /// <summary>Which of these conversations have their visitor online on any instance; none when Redis cannot say.</summary>
+    public async Task<HashSet<Guid>> OnlineVisitorsAsync(IReadOnlyCollection<Guid> conversationIds) => await TryAsync<HashSet<Guid>?>(async db =>
     {
         var now = Now;
         var batch = db.CreateBatch();
@@ -71,7 +72,7 @@ public sealed class RedisPresence : BackgroundService
         batch.Execute();
         await Task.WhenAll(counts.Select(c => c.count));
         return counts.Where(c => c.count.Result > 0).Select(c => c.id).ToHashSet();
-    });
+    }) ?? [];
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {

@@ -47,6 +47,8 @@ public static class ScaleoutSetup
         services.AddHostedService(sp => sp.GetRequiredService<BackplaneState>());
         services.Replace(ServiceDescriptor.Singleton<IConversationEventBus, RedisEventBus>());
         services.AddSingleton<RedisPresence>();
+        services.AddSingleton<ISharedPresence>(sp => sp.GetRequiredService<RedisPresence>());
+        services.AddSingleton<ISharedListCache, RedisListCache>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"]);
     }

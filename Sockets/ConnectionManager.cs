@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using SupportChat.Conversations;
-using SupportChat.Scaleout;
 
 namespace SupportChat.Sockets;
 
@@ -8,17 +7,17 @@ namespace SupportChat.Sockets;
 /// Which sockets are open: visitor sockets by conversation, and admin sockets (they see every conversation).
 /// Fans conversation events out to them without waiting on any, and tracks presence (across instances with Redis).
 /// </summary>
-public sealed class ConnectionManager
+public sealed class ConnectionManager : IPresence
 {
     readonly ConcurrentDictionary<Guid, SocketConnection[]> visitors = new();
     readonly Lock gate = new();
     volatile SocketConnection[] admins = [];
     readonly IConversationEventBus bus;
-    readonly RedisPresence? shared;
+    readonly ISharedPresence? shared;
     readonly ILogger<ConnectionManager> log;
     volatile bool stopping;
 
-    public ConnectionManager(IConversationEventBus bus, IHostApplicationLifetime lifetime, ILogger<ConnectionManager> log, RedisPresence? shared = null)
+    public ConnectionManager(IConversationEventBus bus, IHostApplicationLifetime lifetime, ILogger<ConnectionManager> log, ISharedPresence? shared = null)
     {
         this.bus = bus;
         this.shared = shared;
@@ -32,13 +31,13 @@ public sealed class ConnectionManager
     public int VisitorsOnline => visitors.Count;
 
     /// <summary>Whether an admin is online here or on another instance.</summary>
-    public async Task<bool> AdminsOnlineAsync() => admins.Length > 0 || (shared is not null && await shared.AnyAdminOnlineAsync() == true);
+    public async Task<bool> AdminsOnlineAsync() => admins.Length > 0 || (shared is not null && await shared.AdminsOnlineAsync());
 
     /// <summary>Which of these conversations have their visitor online here or on another instance.</summary>
     public async Task<HashSet<Guid>> OnlineVisitorsAsync(IReadOnlyCollection<Guid> conversationIds)
     {
         var online = conversationIds.Where(visitors.ContainsKey).ToHashSet();
-        if (shared is not null && await shared.OnlineVisitorsAsync(conversationIds) is { } elsewhere) online.UnionWith(elsewhere);
+        if (shared is not null) online.UnionWith(await shared.OnlineVisitorsAsync(conversationIds));
         return online;
     }
 
@@ -52,23 +51,23 @@ public sealed class ConnectionManager
             _ = TellPresenceAsync(presence);
             return;
         }
-        if (e is AdminSessionsEndedEvent) return; // AdminAuthentication closes those sockets
+        if (e.Audience == Audience.None) return; // e.g. revoked sessions: AdminAuthentication closes those sockets
         if (e is BackplaneRestoredEvent)
         {
-            var all = admins.Concat(visitors.Values.SelectMany(v => v)).ToList();
-            foreach (var c in all) c.RequestClose(CloseCodes.Resync, "missed events while the backplane was down; resume");
+            foreach (var c in Of(e.Audience)) c.RequestClose(CloseCodes.Resync, "missed events while the backplane was down; resume");
             return;
         }
         var frame = e is MessageStoredEvent m ? new OutboundFrame(Frames.Of(e), m.ReceivedAt, m.Remote) : new OutboundFrame(Frames.Of(e));
         var seq = e is MessageStoredEvent stored ? stored.Message.Seq : 0;
-        // A visitor's own typing and notes go to admins only; everything else goes to both sides.
-        // Assignment and tags are the team's own bookkeeping: admins only too.
-        var adminsOnly = e is TypingEvent { Sender: Sender.VisitorKind } or MessageStoredEvent { Message.Sender: Sender.NoteKind }
-            or AssignmentChangedEvent or TagsChangedEvent or TagCatalogChangedEvent;
-        if (!adminsOnly && visitors.TryGetValue(e.ConversationId, out var tabs))
+        if (e.Audience.HasFlag(Audience.Visitor) && visitors.TryGetValue(e.ConversationId, out var tabs))
             foreach (var c in tabs) c.Deliver(e.ConversationId, seq, frame);
-        foreach (var c in admins) c.Deliver(e.ConversationId, seq, frame);
+        if (e.Audience.HasFlag(Audience.Admins))
+            foreach (var c in admins) c.Deliver(e.ConversationId, seq, frame);
     }
+
+    /// <summary>The open sockets of an audience that is not one conversation's (every admin, every visitor tab).</summary>
+    List<SocketConnection> Of(Audience audience) =>
+        (audience.HasFlag(Audience.Admins) ? admins : []).Concat(audience.HasFlag(Audience.AllVisitors) ? visitors.Values.SelectMany(v => v) : []).ToList();
 
     public void AddVisitor(Guid conversationId, SocketConnection c)
     {
@@ -140,7 +139,7 @@ public sealed class ConnectionManager
     {
         try
         {
-            if (e.Who == PresenceEvent.Admins) ToVisitors(new PresenceFrame(await AdminsOnlineAsync(), null, null));
+            if (e.Audience == Audience.AllVisitors) ToVisitors(new PresenceFrame(await AdminsOnlineAsync(), null, null));
             else ToAdmins(new PresenceFrame(null, e.ConversationId, (await OnlineVisitorsAsync([e.ConversationId])).Count > 0));
         }
         catch (Exception ex)
@@ -166,7 +165,7 @@ public sealed class ConnectionManager
     void CloseAllForShutdown()
     {
         stopping = true;
-        var all = admins.Concat(visitors.Values.SelectMany(v => v)).ToList();
+        var all = Of(Audience.Everyone);
         SocketLog.ShuttingDown(log, all.Count);
         foreach (var c in all) c.RequestClose(CloseCodes.GoingAway, "server shutting down");
     }

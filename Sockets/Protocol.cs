@@ -50,9 +50,11 @@ public sealed record AttachmentView(Guid Id, string Name, string Type, long Size
         : null;
 }
 
-public sealed record MessageView(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
+/// <summary>A message as clients see it: the live "message" frame, and each item of a history page (HTTP and socket) alike.</summary>
+public sealed record MessageView(Guid ConversationId, long Id, long Seq, SenderKind Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
     AttachmentView? Attachment)
 {
+    [JsonPropertyOrder(-1)] public string Type => "message";
     public static MessageView From(MessageRow m) =>
         new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt, AttachmentView.From(m));
 }
@@ -74,20 +76,12 @@ public sealed record AckFrame(Guid ConversationId, string ClientMsgId, long Seq,
     [JsonPropertyOrder(-1)] public string Type => "ack";
 }
 
-public sealed record MessageFrame(Guid ConversationId, long Id, long Seq, string Sender, string? SenderName, string Body, string? ClientMsgId, DateTime CreatedAt,
-    AttachmentView? Attachment)
-{
-    [JsonPropertyOrder(-1)] public string Type => "message";
-    public static MessageFrame From(MessageRow m) =>
-        new(m.ConversationId, m.Id, m.Seq, m.Sender, m.SenderName, m.Body, m.ClientMsgId, m.CreatedAt, AttachmentView.From(m));
-}
-
-public sealed record TypingFrame(Guid ConversationId, string Sender, string? Name)
+public sealed record TypingFrame(Guid ConversationId, SenderKind Sender, string? Name)
 {
     [JsonPropertyOrder(-1)] public string Type => "typing";
 }
 
-public sealed record ReadFrame(Guid ConversationId, string Reader, long Seq)
+public sealed record ReadFrame(Guid ConversationId, SenderKind Reader, long Seq)
 {
     [JsonPropertyOrder(-1)] public string Type => "read";
 }
@@ -104,7 +98,7 @@ public sealed record PresenceFrame(bool? AdminsOnline, Guid? ConversationId, boo
 }
 
 /// <summary>The conversation's status changed (open, pending, closed); a visitor message reopens a closed one.</summary>
-public sealed record StatusFrame(Guid ConversationId, string Status)
+public sealed record StatusFrame(Guid ConversationId, ConversationStatus Status)
 {
     [JsonPropertyOrder(-1)] public string Type => "status";
 }
@@ -140,7 +134,7 @@ public sealed record ErrorFrame(string Error, string Message, string? ClientMsgI
 [JsonSerializable(typeof(VisitorWelcomeFrame))]
 [JsonSerializable(typeof(AdminWelcomeFrame))]
 [JsonSerializable(typeof(AckFrame))]
-[JsonSerializable(typeof(MessageFrame))]
+[JsonSerializable(typeof(MessageView))]
 [JsonSerializable(typeof(TypingFrame))]
 [JsonSerializable(typeof(ReadFrame))]
 [JsonSerializable(typeof(HistoryFrame))]
@@ -180,14 +174,14 @@ public static class Frames
     public static byte[] Of(VisitorWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.VisitorWelcomeFrame);
     public static byte[] Of(AdminWelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AdminWelcomeFrame);
     public static byte[] Of(AckFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.AckFrame);
-    public static byte[] Of(MessageFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.MessageFrame);
+    public static byte[] Of(MessageView f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.MessageView);
     public static byte[] Of(HistoryFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.HistoryFrame);
     public static byte[] Of(PresenceFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.PresenceFrame);
     public static byte[] Of(ErrorFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, ProtocolJson.Default.ErrorFrame);
 
     public static byte[] Of(ConversationEvent e) => e switch
     {
-        MessageStoredEvent m => Of(MessageFrame.From(m.Message)),
+        MessageStoredEvent m => Of(MessageView.From(m.Message)),
         TypingEvent t => JsonSerializer.SerializeToUtf8Bytes(new TypingFrame(t.ConversationId, t.Sender, t.Name), ProtocolJson.Default.TypingFrame),
         ReadEvent r => JsonSerializer.SerializeToUtf8Bytes(new ReadFrame(r.ConversationId, r.Reader, r.Seq), ProtocolJson.Default.ReadFrame),
         StatusChangedEvent c => JsonSerializer.SerializeToUtf8Bytes(new StatusFrame(c.ConversationId, c.Status), ProtocolJson.Default.StatusFrame),
@@ -196,8 +190,6 @@ public static class Frames
         TagCatalogChangedEvent => JsonSerializer.SerializeToUtf8Bytes(new TagsChangedFrame(), ProtocolJson.Default.TagsChangedFrame),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "no frame for this event"),
     };
-
-    public static byte[] Error(Endpoints.ApiError error, string? clientMsgId = null) => Of(new ErrorFrame(error.Error, error.Message, clientMsgId));
 
     /// <summary>The one mapping of the domain's refusals to a socket error frame.</summary>
     public static byte[] Error(Problem problem, string? clientMsgId = null) => Of(new ErrorFrame(problem.Code.Wire(), problem.Message, clientMsgId));

@@ -8,10 +8,6 @@ public static class RealtimeMetrics
     public static readonly Gauge OpenSockets = Metrics.CreateGauge(
         "supportchat_sockets_open", "Open WebSockets by kind.", new GaugeConfiguration { LabelNames = ["kind"] });
 
-    public static readonly Counter MessagesStored = Metrics.CreateCounter(
-        "supportchat_messages_total", "Messages stored, by sender kind (rate() gives messages per second).",
-        new CounterConfiguration { LabelNames = ["sender"] });
-
     public static readonly Gauge OutboundQueueDepth = Metrics.CreateGauge(
         "supportchat_outbound_queue_depth", "Frames waiting in all sockets' outbound queues.");
 

@@ -1,17 +1,12 @@
+using SupportChat.Conversations;
+
 namespace SupportChat.Sockets;
 
-/// <summary>Limits of the realtime conversation service: message size, rates, socket timers and queues.</summary>
-public sealed class RealtimeOptions
+/// <summary>The sockets' own limits (frame size, timers, queues) on top of the conversation limits of the same "Realtime" section.</summary>
+public sealed class RealtimeOptions : ConversationOptions
 {
-    public const string Section = "Realtime";
-
-    /// <summary>Longest message body, in characters (Unicode code points) after normalisation.</summary>
-    public int MaxBodyChars { get; set; } = 4000;
     /// <summary>Largest client frame in bytes; a bigger one closes the socket with 1009.</summary>
     public int MaxFrameBytes { get; set; } = 32 * 1024;
-    /// <summary>Messages a visitor may send per second, across all its sockets, after the burst.</summary>
-    public double MessagesPerSecond { get; set; } = 1;
-    public int MessageBurst { get; set; } = 5;
     /// <summary>A visitor socket must authenticate within this many seconds, or it is closed with 4408.</summary>
     public int AuthTimeoutSeconds { get; set; } = 5;
     /// <summary>A WebSocket ping goes out every this many seconds; a peer that does not answer within the same time again is dropped.</summary>
@@ -34,21 +29,17 @@ public sealed class RealtimeOptions
     public int VisitorTokenIdleDays { get; set; } = 180;
     /// <summary>An open admin socket re-checks its session this often (revocations in this process close it at once).</summary>
     public int AdminSessionCheckSeconds { get; set; } = 60;
-    /// <summary>A socket forwards at most one typing event per this many milliseconds.</summary>
-    public int TypingThrottleMilliseconds { get; set; } = 2000;
 
     public TimeSpan AuthTimeout => TimeSpan.FromSeconds(AuthTimeoutSeconds);
     public TimeSpan PingInterval => TimeSpan.FromSeconds(PingIntervalSeconds);
     public TimeSpan SendTimeout => TimeSpan.FromSeconds(SendTimeoutSeconds);
     public TimeSpan CloseTimeout => TimeSpan.FromSeconds(CloseTimeoutSeconds);
 
-    public IEnumerable<string> Errors()
+    /// <summary>The socket settings' errors; the conversation limits are validated as ConversationOptions.</summary>
+    public IEnumerable<string> SocketErrors()
     {
-        if (MaxBodyChars is < 1 or > 100_000) yield return $"Realtime:MaxBodyChars is {MaxBodyChars}: expected 1 to 100000";
         if (MaxFrameBytes < MaxBodyChars * 4 + 1024 || MaxFrameBytes > 4 * 1024 * 1024)
             yield return $"Realtime:MaxFrameBytes is {MaxFrameBytes}: expected at least MaxBodyChars * 4 + 1024 ({MaxBodyChars * 4 + 1024}) and at most 4194304";
-        if (MessagesPerSecond is <= 0 or > 10_000) yield return $"Realtime:MessagesPerSecond is {MessagesPerSecond}: expected more than 0 and at most 10000";
-        if (MessageBurst is < 1 or > 10_000) yield return $"Realtime:MessageBurst is {MessageBurst}: expected 1 to 10000";
         if (AuthTimeoutSeconds is < 1 or > 300) yield return $"Realtime:AuthTimeoutSeconds is {AuthTimeoutSeconds}: expected 1 to 300";
         if (PingIntervalSeconds is < 1 or > 3600) yield return $"Realtime:PingIntervalSeconds is {PingIntervalSeconds}: expected 1 to 3600";
         if (OutboundQueueCapacity is < 4 or > 100_000) yield return $"Realtime:OutboundQueueCapacity is {OutboundQueueCapacity}: expected 4 to 100000";
@@ -59,6 +50,5 @@ public sealed class RealtimeOptions
         if (VisitorSessionWindowSeconds is < 1 or > 86_400) yield return $"Realtime:VisitorSessionWindowSeconds is {VisitorSessionWindowSeconds}: expected 1 to 86400";
         if (VisitorTokenIdleDays is < 1 or > 3650) yield return $"Realtime:VisitorTokenIdleDays is {VisitorTokenIdleDays}: expected 1 to 3650";
         if (AdminSessionCheckSeconds is < 1 or > 3600) yield return $"Realtime:AdminSessionCheckSeconds is {AdminSessionCheckSeconds}: expected 1 to 3600";
-        if (TypingThrottleMilliseconds is < 0 or > 60_000) yield return $"Realtime:TypingThrottleMilliseconds is {TypingThrottleMilliseconds}: expected 0 to 60000";
     }
 }

@@ -12,10 +12,13 @@ public static class RealtimeSockets
 {
     public static void AddRealtime(this IServiceCollection services)
     {
-        services.AddValidatedOptions<RealtimeOptions>(RealtimeOptions.Section, o => o.Errors());
+        services.AddValidatedOptions<ConversationOptions>(ConversationOptions.Section, o => o.Errors());
+        services.AddValidatedOptions<RealtimeOptions>(RealtimeOptions.Section, o => o.SocketErrors());
         services.AddSingleton<IConversationEventBus, InProcessEventBus>();
         services.AddSingleton<ConversationService>();
+        services.AddSingleton<Tags>();
         services.AddSingleton<ConnectionManager>();
+        services.AddSingleton<IPresence>(sp => sp.GetRequiredService<ConnectionManager>());
     }
 
     public static void MapRealtime(this WebApplication app)
@@ -50,7 +53,7 @@ public static class RealtimeSockets
         var admin = await auth.AuthenticateAsync(http);
         if (admin is null) return ApiError.Unauthorized();
         if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-        var sender = Sender.Admin(admin, http);
+        var sender = Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http));
         using var socket = await AcceptAsync(http, s.Options.Value);
         var connection = new SocketConnection(socket, "admin", s.Options.Value, s.Log);
         await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunAdminAsync(admin, sender, auth);

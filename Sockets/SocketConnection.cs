@@ -1,3 +1,5 @@
+// Past 300 lines on purpose: the queue, the replay hold-back, the seq ordering with its gap fill and the close are one
+// state machine under one lock; apart, each part would reach into the others' fields.
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Threading.Channels;

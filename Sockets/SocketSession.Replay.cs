@@ -34,7 +34,7 @@ sealed partial class SocketSession
                     foreach (var m in missed)
                     {
                         if (sent is var (f, u) && m.Seq >= f && m.Seq <= u) continue;
-                        await connection.ReplayAsync(Frames.Of(MessageFrame.From(m)), connection.Receiving.Token);
+                        await connection.ReplayAsync(Frames.Of(MessageView.From(m)), connection.Receiving.Token);
                         after = m.Seq;
                     }
                     if (missed.Count < ReplayPage) break;
@@ -64,6 +64,6 @@ sealed partial class SocketSession
     async Task<IReadOnlyList<(long Seq, byte[] Frame)>> ReadMissedAsync(Guid conversationId, long afterSeq, int limit)
     {
         var missed = (await conversations.MissedAsync(sender!, conversationId, afterSeq, limit)).Value ?? [];
-        return missed.Select(m => (m.Seq, Frames.Of(MessageFrame.From(m)))).ToList();
+        return missed.Select(m => (m.Seq, Frames.Of(MessageView.From(m)))).ToList();
     }
 }

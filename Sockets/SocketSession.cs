@@ -3,15 +3,14 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
-using SupportChat.Data;
 using SupportChat.Endpoints;
 
 namespace SupportChat.Sockets;
 
 /// <summary>
 /// One socket's inbound side: reads frames (one receive loop), turns each into a call on ConversationService and
-/// queues the reply. Holds no business rules: access, validation and storage are the service's. Replays are in
-/// SocketSession.Replay.cs.
+/// queues the reply. Holds no business rules: access, validation and storage are the service's. How a visitor's and an
+/// admin's socket open is in SocketSession.Visitor.cs and SocketSession.Admin.cs, replays in SocketSession.Replay.cs.
 /// </summary>
 sealed partial class SocketSession(
     WebSocket socket, SocketConnection connection, ConversationService conversations, ConnectionManager manager,
@@ -23,136 +22,11 @@ sealed partial class SocketSession(
     // Admin sockets: the session, checked on every frame against revocations heard of and its expiry.
     AdminPrincipal? admin;
     AdminAuthentication? adminAuth;
-    long? lastTypingAt;
 
     enum Received { Text, Binary, TooLarge, Closed }
 
-    /// <summary>Visitor: the first frame must be auth with the token, within the auth timeout.</summary>
-    public async Task RunVisitorAsync(NpgsqlDataSource db)
-    {
-        var sendLoop = connection.SendLoopAsync();
-        VisitorSession? visitor = null;
-        try
-        {
-            ClientFrame? auth;
-            using (new Timer(_ => connection.RequestClose(CloseCodes.AuthTimeout, "auth timeout"), null, options.AuthTimeout, Timeout.InfiniteTimeSpan))
-                auth = await ReadAuthFrameAsync();
-            if (auth is not null && !connection.CloseRequested)
-            {
-                visitor = auth.Token is { Length: > 0 and <= 200 } token
-                    ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
-                    : null;
-                if (visitor is null)
-                    connection.RequestClose(CloseCodes.Unauthorized, "unknown or expired visitor token");
-            }
-            if (visitor is not null)
-            {
-                sender = Sender.Visitor(visitor);
-                connection.ReadMissed = ReadMissedAsync;
-                SocketLog.Opened(log, "visitor", connection.Id, visitor.VisitorId.ToString());
-                await connection.BeginReplayAsync();
-                manager.AddVisitor(visitor.ConversationId, connection);
-                if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
-                var state = await conversations.StateAsync(sender, visitor.ConversationId);
-                if (state.Value is { } s)
-                {
-                    await connection.ReplayAsync(Frames.Of(new VisitorWelcomeFrame(visitor.VisitorId, s.Id, s.LastSeq, s.VisitorReadSeq, s.AdminReadSeq,
-                        await manager.AdminsOnlineAsync(), LimitsOf(options))), connection.Receiving.Token);
-                    await ReplayAsync(s.Id, auth!.LastSeq, s.LastSeq, newestPageFirst: true);
-                }
-                else connection.RequestClose(CloseCodes.Unauthorized, "conversation not found");
-            }
-            await ReceiveLoopAsync();
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
-        catch (Exception ex) { SocketLog.Failed(log, ex, connection.Id); connection.RequestClose(CloseCodes.ServerError, "server error"); }
-        finally
-        {
-            connection.RequestClose(CloseCodes.Normal, "");
-            await sendLoop;
-            if (visitor is not null)
-            {
-                manager.RemoveVisitor(visitor.ConversationId, connection);
-                try { await VisitorStore.TouchAsync(db, visitor.VisitorId); } catch (NpgsqlException) { }
-            }
-            SocketLog.Closed(log, "visitor", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
-        }
-    }
-
-    /// <summary>Admin: already authenticated by the session cookie; the socket closes when the session ends.</summary>
-    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
-    {
-        sender = adminSender;
-        this.admin = admin;
-        adminAuth = auth;
-        connection.ReadMissed = ReadMissedAsync;
-        var sendLoop = connection.SendLoopAsync();
-        using var ended = auth.SessionEnded(admin).Register(() => connection.RequestClose(CloseCodes.SessionEnded, "session ended"));
-        using var stopChecks = new CancellationTokenSource();
-        var checks = CheckSessionAsync(admin, auth, stopChecks.Token);
-        SocketLog.Opened(log, "admin", connection.Id, admin.AdminId.ToString());
-        try
-        {
-            await connection.BeginReplayAsync();
-            manager.AddAdmin(connection);
-            if (manager.Stopping) connection.RequestClose(CloseCodes.GoingAway, "server shutting down");
-            connection.Reply(Frames.Of(new AdminWelcomeFrame(admin.AdminId, admin.DisplayName, manager.VisitorsOnline, LimitsOf(options))));
-            connection.EndReplay(null, 0, 0);
-            await ReceiveLoopAsync();
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException) { SocketLog.Aborted(log, connection.Id, ex.Message); }
-        catch (Exception ex) { SocketLog.Failed(log, ex, connection.Id); connection.RequestClose(CloseCodes.ServerError, "server error"); }
-        finally
-        {
-            connection.RequestClose(CloseCodes.Normal, "");
-            await stopChecks.CancelAsync();
-            await sendLoop;
-            await checks;
-            manager.RemoveAdmin(connection);
-            SocketLog.Closed(log, "admin", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
-        }
-    }
-
-    async Task CheckSessionAsync(AdminPrincipal admin, AdminAuthentication auth, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.AdminSessionCheckSeconds));
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct))
-                if (!await auth.IsLiveAsync(admin.SessionId))
-                {
-                    connection.RequestClose(CloseCodes.SessionEnded, "session ended");
-                    return;
-                }
-        }
-        catch (OperationCanceledException) { }
-        catch (NpgsqlException) { } // the database is away; the next open will check again
-    }
-
     static Limits LimitsOf(RealtimeOptions o) =>
         new(o.MaxBodyChars, o.MaxFrameBytes, o.MessagesPerSecond, o.MessageBurst, ConversationService.MaxHistoryLimit);
-
-    async Task<ClientFrame?> ReadAuthFrameAsync()
-    {
-        var (kind, length, buffer) = await ReadMessageAsync();
-        try
-        {
-            if (kind == Received.Closed) return null;
-            ClientFrame? frame = null;
-            if (kind == Received.Text)
-            {
-                try { frame = Frames.Parse(buffer.AsSpan(0, length)); }
-                catch (JsonException) { }
-            }
-            if (frame?.Type != "auth")
-            {
-                if (kind != Received.TooLarge) connection.RequestClose(CloseCodes.Unauthorized, "the first frame must be auth with the visitor token");
-                return null;
-            }
-            return frame;
-        }
-        finally { Return(buffer); }
-    }
 
     /// <summary>Reads frames until the peer closes; after a close was requested, only drains until the peer's close arrives.</summary>
     async Task ReceiveLoopAsync()
@@ -168,7 +42,7 @@ sealed partial class SocketSession(
                 {
                     if (kind == Received.Binary)
                     {
-                        Refuse(new ApiError("bad_request", "Binary frames are not accepted; send JSON text frames."));
+                        Refuse(new Problem(ProblemCode.BadRequest, "Binary frames are not accepted; send JSON text frames."));
                         continue;
                     }
                     ClientFrame? frame;
@@ -178,7 +52,7 @@ sealed partial class SocketSession(
                     if (frame is null)
                     {
                         // A send whose other field has the wrong type is still answered by its clientMsgId, so that the client can tell which one failed.
-                        Refuse(new ApiError("bad_request", wrongField is { Length: > 2 } path
+                        Refuse(new Problem(ProblemCode.BadRequest, wrongField is { Length: > 2 } path
                             ? $"The field {path[2..]} has the wrong type."
                             : "The frame is not a JSON object of the protocol."), Frames.ClientMsgIdOf(buffer.AsSpan(0, length)));
                         continue;
@@ -229,10 +103,10 @@ sealed partial class SocketSession(
         }
     }
 
-    void Refuse(ApiError error, string? clientMsgId = null)
+    void Refuse(Problem problem, string? clientMsgId = null)
     {
-        SocketLog.FrameRefused(log, connection.Id, error.Error);
-        connection.Reply(Frames.Error(error, clientMsgId));
+        SocketLog.FrameRefused(log, connection.Id, problem.Code.Wire());
+        connection.Reply(Frames.Error(problem, clientMsgId));
     }
 
     async Task HandleAsync(ClientFrame f)
@@ -240,14 +114,14 @@ sealed partial class SocketSession(
         var s = sender!;
         if (admin is not null && adminAuth!.HasEnded(admin))
         {
-            Refuse(new ApiError("session_ended", "This admin session has ended; log in again."), f.ClientMsgId);
+            Refuse(new Problem(ProblemCode.SessionEnded, "This admin session has ended; log in again."), f.ClientMsgId);
             connection.RequestClose(CloseCodes.SessionEnded, "session ended");
             return;
         }
         Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
         if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
         {
-            Refuse(new ApiError("bad_request", "conversationId is required."), f.ClientMsgId);
+            Refuse(new Problem(ProblemCode.BadRequest, "conversationId is required."), f.ClientMsgId);
             return;
         }
         try
@@ -264,13 +138,10 @@ sealed partial class SocketSession(
                     }
                     break;
                 case "typing":
-                    var now = Environment.TickCount64;
-                    if (now - lastTypingAt < options.TypingThrottleMilliseconds) break; // null: never typed yet
-                    lastTypingAt = now;
                     if (conversations.Typing(s, conversationId!.Value) is { } typingError) Refuse(typingError);
                     break;
                 case "read":
-                    if (f.Seq is not { } seq) Refuse(new ApiError("bad_request", "seq is required."));
+                    if (f.Seq is not { } seq) Refuse(new Problem(ProblemCode.BadRequest, "seq is required."));
                     else if (await conversations.MarkReadAsync(s, conversationId!.Value, seq) is { } readError) Refuse(readError);
                     break;
                 case "history":
@@ -280,24 +151,24 @@ sealed partial class SocketSession(
                         page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore)));
                     break;
                 case "resume" when !s.IsVisitor:
-                    if (f.LastSeq is not (>= 0 and var last)) { Refuse(new ApiError("bad_request", "lastSeq is required: 0 or more.")); break; }
+                    if (f.LastSeq is not (>= 0 and var last)) { Refuse(new Problem(ProblemCode.BadRequest, "lastSeq is required: 0 or more.")); break; }
                     var state = await conversations.StateAsync(s, conversationId!.Value);
                     if (state.Error is { } resumeError) { Refuse(resumeError); break; }
                     await connection.BeginReplayAsync();
                     await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq, newestPageFirst: false);
                     break;
                 case "auth":
-                    Refuse(new ApiError("bad_request", "Already authenticated."));
+                    Refuse(new Problem(ProblemCode.BadRequest, "Already authenticated."));
                     break;
                 default:
-                    Refuse(new ApiError("bad_request", f.Type is null ? "type is required." : $"Unknown frame type '{f.Type}'."));
+                    Refuse(new Problem(ProblemCode.BadRequest, f.Type is null ? "type is required." : $"Unknown frame type '{f.Type}'."));
                     break;
             }
         }
         catch (NpgsqlException ex)
         {
             SocketLog.Failed(log, ex, connection.Id);
-            Refuse(new ApiError("unavailable", "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
+            Refuse(new Problem(ProblemCode.Unavailable, "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
         }
     }
 }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Sockets;
 
 namespace SupportChat.Telegram;
 
@@ -10,17 +9,17 @@ namespace SupportChat.Telegram;
 /// Turns newly stored visitor messages into notifications for every admin chat, written to the outbox in the same
 /// transaction as the messages (ConversationWriter calls it), so a notification exists exactly when its message does.
 /// </summary>
-public sealed class TelegramNotifications(IOptions<TelegramOptions> options, TelegramTexts texts, ConnectionManager sockets) : IMessageOutbox
+public sealed class TelegramNotifications(IOptions<TelegramOptions> options, TelegramTexts texts, IPresence presence) : IMessageOutbox
 {
     public async Task WriteAsync(NpgsqlConnection c, NpgsqlTransaction tx, IReadOnlyList<MessageRow> stored)
     {
-        var fromVisitors = stored.Where(m => m.Sender == Sender.VisitorKind).ToList();
+        var fromVisitors = stored.Where(m => m.Sender == SenderKind.Visitor).ToList();
         if (fromVisitors.Count == 0) return;
         var o = options.Value;
         var later = o.NotifyVisitorMessages.ToLowerInvariant() switch
         {
             "never" => false,
-            "whennoadminonline" => !await sockets.AdminsOnlineAsync(),
+            "whennoadminonline" => !await presence.AdminsOnlineAsync(),
             _ => true,
         };
         var context = (await TelegramStore.VisitorMessageContextAsync(c, tx, fromVisitors.Select(m => m.Id).ToArray()))
@@ -48,7 +47,7 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
 
     /// <summary>A conversation was closed: every admin chat hears of it, in the closing transaction.</summary>
     public Task StatusChangedAsync(NpgsqlConnection c, NpgsqlTransaction tx, StatusChange change) =>
-        change.Status != "closed" ? Task.CompletedTask : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, change.VisitorName));
+        change.Status != ConversationStatus.Closed ? Task.CompletedTask : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, change.VisitorName));
 
     public IReadOnlyList<TelegramOutgoing> ConversationClosed(Guid conversationId, string? visitorName) =>
         options.Value.AdminChatIds.Select(chat => new TelegramOutgoing(chat, conversationId,

@@ -31,7 +31,7 @@ public sealed class TelegramSender(
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        bus.Subscribe(e => { if (e is MessageStoredEvent { Message.Sender: Sender.VisitorKind } or StatusChangedEvent { Status: "closed" }) Wake(); });
+        bus.Subscribe(e => { if (e is MessageStoredEvent { Message.Sender: SenderKind.Visitor } or StatusChangedEvent { Status: ConversationStatus.Closed }) Wake(); });
         var o = options.Value;
         var poll = TimeSpan.FromMilliseconds(o.OutboxPollMilliseconds);
         while (!ct.IsCancellationRequested)

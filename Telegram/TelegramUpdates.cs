@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Endpoints;
 using SupportChat.Setup;
 using Telegram.Bot;
 using Telegram.Bot.Types;
@@ -112,7 +111,7 @@ public sealed class TelegramUpdates(
         var name = m.Document?.FileName ?? $"photo-{updateId}.jpg";
         Outcome<StoredMessage> outcome;
         if (file.FileSize > attachmentOptions.Value.MaxBytes)
-            outcome = new ApiError("too_large", $"The file is larger than {attachmentOptions.Value.MaxBytes} bytes.");
+            outcome = new Problem(ProblemCode.TooLarge, $"The file is larger than {attachmentOptions.Value.MaxBytes} bytes.");
         else
         {
             // Telegram lets bots download at most 20 MB, and the size was checked above when Telegram gave it.
@@ -168,7 +167,7 @@ public sealed class TelegramUpdates(
 
     async Task<string> OpenConversationsAsync()
     {
-        var open = await ConversationStore.ListAsync(db, new ConversationFilter(Status: "open"), null, null, OpenListLimit);
+        var open = await ConversationStore.ListAsync(db, new ConversationFilter(Status: ConversationStatus.Open), null, null, OpenListLimit);
         if (open.Count == 0) return texts.Format("telegram.open.none");
         var lines = open.Select(x => texts.Format("telegram.open.item",
             ("url", $"{server.Value.BaseUrl}/admin/?conversation={x.Id}"),

@@ -17,7 +17,7 @@ public sealed class ConversationWriterTests(TestApp app) : IClassFixture<TestApp
             new VisitorDetails("V", null, null, null, null))).ConversationId;
 
     static NewMessage Visitor(Guid conversation, string clientMsgId, string body = "hi") =>
-        new(conversation, "visitor", null, null, body, clientMsgId, null, 0);
+        new(conversation, SenderKind.Visitor, null, null, body, clientMsgId, null, 0);
 
     sealed class Committed
     {
@@ -111,7 +111,7 @@ public sealed class ConversationWriterTests(TestApp app) : IClassFixture<TestApp
         const string status = "SELECT status FROM conversations WHERE id = @conversation";
 
         await c.ExecuteAsync(close, new { conversation });
-        await writer.WriteAsync(new NewMessage(conversation, "admin", null, "Ann", "still closed", "a1", null, 0));
+        await writer.WriteAsync(new NewMessage(conversation, SenderKind.Admin, null, "Ann", "still closed", "a1", null, 0));
         Assert.Equal("closed", await c.ExecuteScalarAsync<string>(status, new { conversation }));
 
         await writer.WriteAsync(Visitor(conversation, "v1"));
