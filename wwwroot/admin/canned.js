@@ -1,8 +1,7 @@
 // Canned replies: their page (list, add, edit, delete) and the suggestions under the reply box (/ and the shortcut).
-import { el, t, errorText } from '../js/common.js';
+import { el, t, $, errorText } from '../js/common.js';
 import { session } from './session.js';
 
-const $ = (id) => document.getElementById(id);
 let replies = [];
 let loaded = null;
 let editing = null;

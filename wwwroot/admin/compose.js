@@ -1,14 +1,12 @@
 // The reply box of the open conversation: a reply to the visitor, a private note only admins see, or a file for the
-// visitor (with its upload progress); typing notices and canned replies. The thread shows what is sent through show.
-import { t, fileErrorText, newClientMsgId } from '../js/common.js';
-import { upload } from '../js/upload.js';
+// visitor (with its upload progress); typing notices and canned replies.
+import { t, $, newClientMsgId } from '../js/common.js';
+import { sendFile } from '../js/upload.js';
 import { session } from './session.js';
 import { canned } from './canned.js';
 
-const $ = (id) => document.getElementById(id);
-
-/** thread: the open conversation's state (id, mode, pending, lastTyping); show: { render(m), addMessage(m, confirmed) } of the thread. */
-export function compose(thread, { render, addMessage }) {
+/** thread: the open conversation (its id and mode, and the message thread that shows what is sent). */
+export function compose(thread) {
   function setMode(mode) {
     thread.mode = mode;
     for (const b of document.querySelectorAll('.reply-mode button')) b.setAttribute('aria-pressed', String(b.dataset.mode === mode));
@@ -26,9 +24,7 @@ export function compose(thread, { render, addMessage }) {
     if (!body || !thread.id) return;
     const note = thread.mode === 'note';
     const m = { sender: note ? 'note' : 'admin', senderName: session.me.displayName, body, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString() };
-    thread.pending.set(m.clientMsgId, m);
-    $('messages').append(render(m));
-    $('messages').scrollTop = $('messages').scrollHeight;
+    thread.sending(m);
     $('reply-text').value = '';
     $('thread-error').textContent = '';
     canned.close();
@@ -36,28 +32,19 @@ export function compose(thread, { render, addMessage }) {
   });
 
   /** A file for the visitor, over HTTP with its progress shown as the message's state; it then arrives like any message. */
-  async function sendFile(file) {
+  function attach(file) {
     const id = thread.id;
     if (!file || !id || thread.mode === 'note') return;
     const m = { sender: 'admin', senderName: session.me.displayName, body: file.name, clientMsgId: newClientMsgId(), createdAt: new Date().toISOString(),
       attachment: { name: file.name, size: file.size }, progress: 0 };
-    thread.pending.set(m.clientMsgId, m);
-    $('messages').append(render(m));
-    $('messages').scrollTop = $('messages').scrollHeight;
+    thread.sending(m);
     $('thread-error').textContent = '';
-    try {
-      const sent = await upload(`/api/admin/conversations/${id}/attachments`, file, m.clientMsgId, { 'X-CSRF-Token': session.csrf },
-        (p) => { m.progress = p; render(m); });
-      if (id === thread.id) addMessage({ ...m, ...sent }, false);
-    } catch (e) {
-      m.failed = fileErrorText(e);
-      render(m).classList.add('failed');
-    }
+    sendFile(thread, m, `/api/admin/conversations/${id}/attachments`, file, { 'X-CSRF-Token': session.csrf });
   }
   $('attach').addEventListener('click', () => $('attach-file').click());
-  $('attach-file').addEventListener('change', () => { sendFile($('attach-file').files[0]); $('attach-file').value = ''; });
+  $('attach-file').addEventListener('change', () => { attach($('attach-file').files[0]); $('attach-file').value = ''; });
   $('reply').addEventListener('dragover', (e) => e.preventDefault());
-  $('reply').addEventListener('drop', (e) => { e.preventDefault(); sendFile(e.dataTransfer.files[0]); });
+  $('reply').addEventListener('drop', (e) => { e.preventDefault(); attach(e.dataTransfer.files[0]); });
 
   $('reply-text').addEventListener('keydown', (e) => {
     if (canned.onKey(e)) return;
@@ -66,10 +53,7 @@ export function compose(thread, { render, addMessage }) {
   $('reply-text').addEventListener('input', () => {
     canned.suggest();
     // Writing a note is not "typing" for the visitor to see.
-    if (thread.mode === 'reply' && thread.id && session.socket?.open && Date.now() - thread.lastTyping > 2000) {
-      thread.lastTyping = Date.now();
-      session.socket.send({ type: 'typing', conversationId: thread.id });
-    }
+    if (thread.mode === 'reply' && thread.id) thread.typed(session.socket, { type: 'typing', conversationId: thread.id });
   });
 
   return { setMode };

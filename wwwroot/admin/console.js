@@ -1,5 +1,5 @@
 // The admin console: login, navigation, the admin socket, language, notifications and the tab title.
-import { api, t, loadLocale, translate, errorText, pickLocale, ChatSocket, socketUrl, locale } from '../js/common.js';
+import { api, t, $, loadLocale, translate, errorText, pickLocale, ChatSocket, socketUrl, locale } from '../js/common.js';
 import { session } from './session.js';
 import { conversations } from './conversations.js';
 import './search.js';
@@ -7,7 +7,6 @@ import { team } from './team.js';
 import { canned } from './canned.js';
 import { tags } from './tags.js';
 
-const $ = (id) => document.getElementById(id);
 const localeKey = 'supportchat:locale';
 
 const views = { conversations, ...canned.view, ...tags.view, ...team };

@@ -1,6 +1,5 @@
-import { api, t, loadLocale, translate, errorText, pickLocale, locale } from '../js/common.js';
+import { api, t, $, loadLocale, translate, errorText, pickLocale, locale } from '../js/common.js';
 
-const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
 const say = (key, e) => { $('status').textContent = e ? errorText(e) : t(key); };
 

@@ -1,9 +1,8 @@
 // Search over messages and visitors: the box above the conversation list, its results, and opening a result at its message.
-import { el, t, errorText, formatDateTime } from '../js/common.js';
+import { el, t, $, errorText, formatDateTime } from '../js/common.js';
 import { session } from './session.js';
 import { conversations } from './conversations.js';
 
-const $ = (id) => document.getElementById(id);
 const search = { q: '', cursor: null, count: 0, generation: 0, timer: 0 };
 
 /** The API marks matches between U+E000 and U+E001; they become <mark> elements holding text, never parsed HTML. */

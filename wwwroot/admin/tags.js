@@ -1,9 +1,8 @@
 // Tags: the shared list (fetched once, again whenever any console changes it), their page, chips that show them,
 // and the open conversation's tags (add an existing one or a new one by name, remove one).
-import { el, t, errorText } from '../js/common.js';
+import { el, t, $, errorText } from '../js/common.js';
 import { session } from './session.js';
 
-const $ = (id) => document.getElementById(id);
 let all = [];
 let loaded = null;
 let requests = 0;

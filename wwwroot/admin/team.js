@@ -1,8 +1,7 @@
 // The audit log, the admin team (invite, remove) and the admin's own sessions (revoke, log out everywhere).
-import { el, t, errorText, formatDateTime } from '../js/common.js';
+import { el, t, $, errorText, formatDateTime } from '../js/common.js';
 import { session } from './session.js';
 
-const $ = (id) => document.getElementById(id);
 const cell = (value) => el('td', { text: value ?? '—' });
 
 /** Runs an action, showing a failure in the view's alert line. */

@@ -1,9 +1,8 @@
 // How the team sorts conversations: the list's filters (state, assignee, tag, unread) and the open conversation's assignee.
-import { el, t, errorText } from '../js/common.js';
+import { el, t, $, errorText } from '../js/common.js';
 import { session } from './session.js';
 import { tags } from './tags.js';
 
-const $ = (id) => document.getElementById(id);
 const filter = { status: '', assignee: '', tag: '', unread: false };
 const picker = { conversation: null, shown: '', onAssigned: () => {} };
 let admins = [];

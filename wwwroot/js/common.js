@@ -1,4 +1,4 @@
-// The one shared front-end module: the widget and the admin pages import from here; no function exists twice.
+// What the widget and the admin pages share (a thread of messages is thread.js); no function exists twice.
 
 /** Creates an element. This is the escaping: text is always set as textContent, never parsed as HTML. */
 export function el(tag, props = {}, ...children) {
@@ -12,57 +12,11 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/**
- * A chat message as a list item: who wrote it (for screen readers), the text as text, its file (fileUrl(a, thumb) gives
- * the file's or thumbnail's URL, or a promise of one), the time and, when given, its state.
- */
-export function messageItem(m, who, stateText, li = el('li'), fileUrl) {
-  const a = m.attachment;
-  li.className = `msg ${m.sender}`;
-  if (m.seq) li.dataset.seq = m.seq;
-  li.replaceChildren(...[
-    el('span', { class: 'sr', text: `${who}: ` }),
-    a && fileLink(a, fileUrl),
-    a?.name !== m.body && el('p', { class: 'body', text: m.body }),
-    el('p', { class: 'meta' }, el('time', { datetime: m.createdAt ?? '', title: formatDateTime(m.createdAt), text: formatTime(m.createdAt) }),
-      stateText === null ? null : el('span', { class: 'state', text: stateText }))].filter(Boolean));
-  return li;
-}
-
-/** A file in a thread: its thumbnail (made by the uploader, so the full image is not fetched) or its name and size; a click downloads it. */
-function fileLink(a, url) {
-  const link = el('a', { class: 'file', href: '#', download: a.name },
-    a.hasThumbnail ? el('img', { alt: a.name }) : null, el('span', { text: `${a.name} (${Math.ceil(a.size / 1024)} KB)` }));
-  if (!a.id) return link;
-  if (a.hasThumbnail) Promise.resolve((a.thumb ??= url(a, true))).then((src) => { link.firstChild.src = src; }, () => {});
-  link.onclick = async (e) => {
-    if (link.getAttribute('href') !== '#') return;
-    e.preventDefault();
-    link.href = await url(a, false);
-    link.click();
-  };
-  return link;
-}
-
-/** The text for a refused upload: the file's own reasons first (too large, type not allowed), else the usual error text. */
-export const fileErrorText = (e) => (t(`file.${e.error}`) !== `file.${e.error}` ? t(`file.${e.error}`) : errorText(e));
-
-/** Puts a message's item where its seq belongs: after lower seqs, before higher ones and before messages still sending. */
-export function placeBySeq(list, li, seq) {
-  const next = [...list.children].find((x) => x !== li && (!x.dataset.seq || Number(x.dataset.seq) > seq));
-  list.insertBefore(li, next ?? null);
-}
-
-/** The seq below which a client has every message: resume and mark read from it (protocol.md). */
-export function contiguousSeq(messages) {
-  let upTo = 0;
-  for (const m of [...messages].sort((x, y) => x.seq - y.seq)) { if (!m.confirmed) break; upTo = m.seq; }
-  return upTo;
-}
+export const $ = (id) => document.getElementById(id);
 
 // ---- Translations: flat { "key": "text" } files in /i18n/, the same keys for the widget and the console.
 
-export const LOCALES = ['en', 'tr'];
+const LOCALES = ['en', 'tr'];
 let strings = {};
 let fallback = {};
 let current = 'en';
@@ -87,7 +41,7 @@ export async function loadLocale(locale, base = '') {
 
 export const locale = () => current;
 
-/** A translated text; {name} placeholders are filled from vars. */
+/** A text; {name} placeholders come from vars. */
 export function t(key, vars = {}) {
   const text = strings[key] ?? fallback[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
@@ -103,7 +57,7 @@ export function translate(root) {
   }
 }
 
-/** The text a person sees for an API or socket error: chosen by its stable code, never the server's English message. */
+/** An API or socket error's text, by its stable code (never the server's English message). */
 export function errorText(e) {
   const key = `error.${e?.error ?? 'unknown'}`;
   return t(key) === key ? t('error.unknown') : t(key);
@@ -128,7 +82,7 @@ export const newClientMsgId = () => crypto.randomUUID?.() ?? `${Date.now().toStr
 
 // ---- HTTP
 
-/** API calls: JSON in and out, the CSRF token on state-changing requests, errors as { error, message } objects. */
+/** API calls: JSON in and out, the CSRF token when given, errors as { error, message }. */
 export async function api(path, { method = 'GET', body, csrf, credentials = 'same-origin' } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -152,7 +106,6 @@ const FINAL = { 4401: 'unauthorized', 4403: 'signed_out', 1007: 'broken', 1009: 
 /**
  * A JSON WebSocket that stays connected. hello() gives the first frame on each connection (the visitor's auth),
  * onFrame gets every frame, onState gets 'connecting' | 'open' | 'waiting' (with the delay) | 'offline' | a FINAL reason.
- * send() keeps frames that carry a clientMsgId until their ack arrives, and sends them again after a reconnect.
  */
 export class ChatSocket {
   constructor(url, { hello, onFrame, onState, onOpen }) {
@@ -197,7 +150,7 @@ export class ChatSocket {
     };
   }
 
-  /** Sends now when connected; a frame with a clientMsgId is also kept until acknowledged. */
+  /** Sends now when connected; a frame with a clientMsgId is kept until acknowledged, and sent again after a reconnect. */
   send(frame) {
     if (frame.clientMsgId) this.pending.set(frame.clientMsgId, frame);
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));

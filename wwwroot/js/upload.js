@@ -1,12 +1,25 @@
 // Uploading files, shared by the widget and the console. Apart from common.js because the widget loads it only when a
 // visitor picks a file: what every page with the widget downloads up front stays inside the widget's 30 KB budget.
-import { el } from './common.js';
+import { el, t, errorText } from './common.js';
+
+/** m's file into thread (thread.js), shown as sending: its progress shows as m's state, then the stored message or why not. */
+export async function sendFile(thread, m, url, file, headers) {
+  try {
+    const sent = await upload(url, file, m.clientMsgId, headers, (p) => { m.progress = p; thread.render(m); });
+    // Not when the console has opened another conversation meanwhile.
+    if (thread.pending.get(m.clientMsgId) === m) thread.add({ ...m, ...sent }, false);
+  } catch (e) {
+    // The file's own reasons first (too large, type not allowed), else the usual error text.
+    const key = `file.${e.error}`;
+    thread.fail(m, t(key) !== key ? t(key) : errorText(e));
+  }
+}
 
 /**
  * Sends a file as multipart/form-data with a progress callback (0..1); resolves with the stored message, rejects with
  * { error } like api(). An image goes with a small thumbnail drawn here.
  */
-export async function upload(url, file, clientMsgId, headers, onProgress) {
+async function upload(url, file, clientMsgId, headers, onProgress) {
   const form = new FormData();
   form.append('clientMsgId', clientMsgId);
   const thumb = await thumbnailOf(file);

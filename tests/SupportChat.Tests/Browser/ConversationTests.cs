@@ -123,4 +123,38 @@ public sealed class ConversationTests(BrowserHost b) : IClassFixture<BrowserHost
         await BrowserHost.VisitorWritesAsync(visitor, "Still working");
         await Expect(WidgetMessage(visitor, "Still working").Locator(".state")).ToHaveTextAsync("Sent");
     }
+
+    [Fact]
+    public async Task Each_side_sees_when_the_other_is_typing_and_the_notice_goes_with_their_message()
+    {
+        var (admin, _, _) = await b.EnrolledAdminAsync();
+        var visitor = await b.VisitorAsync();
+        await BrowserHost.VisitorWritesAsync(visitor, "Typing check");
+        await admin.Locator("button.conv").Filter(new() { HasTextString = "Typing check" }).ClickAsync();
+        await Expect(ConsoleMessage(admin, "Typing check")).ToBeVisibleAsync();
+
+        var box = visitor.GetByRole(AriaRole.Textbox, new() { Name = "Your message" });
+        await TypeUntilSeenAsync(box, admin.Locator("#typing", new() { HasTextString = "is typing" }));
+        await BrowserHost.VisitorWritesAsync(visitor, "Still here");
+        await Expect(ConsoleMessage(admin, "Still here")).ToBeVisibleAsync();
+        await Expect(admin.Locator("#typing")).ToBeEmptyAsync();
+
+        var reply = admin.GetByLabel("Reply (Enter sends, Shift+Enter starts a new line)");
+        await TypeUntilSeenAsync(reply, visitor.Locator(".typing", new() { HasTextString = "is typing" }));
+        await reply.FillAsync("One moment");
+        await reply.PressAsync("Enter");
+        await Expect(WidgetMessage(visitor, "One moment")).ToBeVisibleAsync();
+        await Expect(visitor.Locator(".typing")).ToBeHiddenAsync();
+    }
+
+    /// <summary>Types into box until the other side shows the notice: each side tells it at most every 2 s.</summary>
+    static async Task TypeUntilSeenAsync(ILocator box, ILocator notice)
+    {
+        for (var i = 0; i < 90 && !await notice.IsVisibleAsync(); i++)
+        {
+            await box.PressSequentiallyAsync(".");
+            await Task.Delay(500);
+        }
+        await Expect(notice).ToBeVisibleAsync();
+    }
 }

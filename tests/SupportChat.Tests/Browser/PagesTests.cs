@@ -1,4 +1,5 @@
 using Deque.AxeCore.Playwright;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using SupportChat.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -8,7 +9,7 @@ using static SupportChat.Tests.Browser.ConversationTests;
 namespace SupportChat.Tests.Browser;
 
 /// <summary>The login page, the console's other views, accessibility, the widget's budget and a strict host page.</summary>
-public sealed class PagesTests(BrowserHost b, ITestOutputHelper output) : IClassFixture<BrowserHost>
+public sealed partial class PagesTests(BrowserHost b, ITestOutputHelper output) : IClassFixture<BrowserHost>
 {
     [Fact]
     public async Task An_admin_logs_in_through_the_login_page_and_a_wrong_code_gets_a_translated_answer()
@@ -47,7 +48,7 @@ public sealed class PagesTests(BrowserHost b, ITestOutputHelper output) : IClass
         await invite.GetByLabel("Username").FillAsync("newcomer");
         await invite.GetByLabel("Display name").FillAsync("New Comer");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create an enrollment link" }).ClickAsync();
-        await Expect(page.GetByLabel("Enrollment link: hand it over privately; it works once")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("/admin/enroll.html#token="));
+        await Expect(page.GetByLabel("Enrollment link: hand it over privately; it works once")).ToHaveValueAsync(new Regex("/admin/enroll.html#token="));
         await Expect(page.Locator("#admin-rows tr").Filter(new() { HasTextString = "newcomer" })).ToContainTextAsync("Invited");
 
         page.Dialog += (_, d) => _ = d.AcceptAsync();
@@ -101,14 +102,28 @@ public sealed class PagesTests(BrowserHost b, ITestOutputHelper output) : IClass
     public async Task The_widget_stays_within_its_budget_and_paints_its_launcher_before_anything_else_loads()
     {
         using var http = new HttpClient { BaseAddress = b.Host.BaseUri };
+        // What every page with the widget loads up front: its stylesheet, widget.js and each module it imports statically,
+        // followed import by import (not upload.js, which it imports only when a visitor picks a file).
+        var files = new List<string> { "/widget/widget.css" };
+        var modules = new Queue<string>(["/widget/widget.js"]);
         long total = 0;
-        foreach (var file in new[] { "/widget/widget.js", "/widget/widget.css", "/js/common.js" })
+        while (modules.TryDequeue(out var file))
+        {
+            if (files.Contains(file)) continue;
+            files.Add(file);
+            var text = await http.GetStringAsync(file);
+            foreach (Match import in StaticImport().Matches(text))
+                modules.Enqueue(new Uri(new Uri(b.Host.BaseUri, file), import.Groups["path"].Value).AbsolutePath);
+        }
+        foreach (var file in files)
         {
             var bytes = (await http.GetByteArrayAsync(file)).LongLength;
             output.WriteLine($"{file}: {bytes} bytes");
             total += bytes;
         }
         output.WriteLine($"widget JS + CSS: {total} bytes");
+        Assert.Contains("/js/common.js", files);
+        Assert.Contains("/js/thread.js", files);
         Assert.True(total < 30 * 1024, $"The widget's JS and CSS are {total} bytes, over 30 KB.");
 
         // The launcher is painted from the script and its stylesheet alone: translations and the session come later.
@@ -121,6 +136,9 @@ public sealed class PagesTests(BrowserHost b, ITestOutputHelper output) : IClass
         output.WriteLine($"launcher first paint: {paint:F1} ms after the script started");
         Assert.Null(await page.Locator(".launcher").GetAttributeAsync("aria-label"));
     }
+
+    [GeneratedRegex(@"^import\s(?:[^;']*\sfrom\s)?'(?<path>[^']+)'", RegexOptions.Multiline)]
+    private static partial Regex StaticImport();
 
     [Fact]
     public async Task The_widget_works_under_a_strict_page_policy_with_its_data_attributes_a_pre_chat_form_and_ignores_a_bad_colour()
