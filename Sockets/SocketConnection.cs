@@ -297,7 +297,9 @@ public sealed class SocketConnection
                 while (reader.TryRead(out var frame))
                 {
                     RealtimeMetrics.Queued(-1);
-                    if (Volatile.Read(ref dropQueued)) continue;
+                    // The runtime closed the socket itself (invalid UTF-8: 1007): nothing more can be sent, and aborting now would
+                    // reset the connection before the peer has read that close.
+                    if (Volatile.Read(ref dropQueued) || socket.State == WebSocketState.CloseSent) continue;
                     timeout.CancelAfter(Volatile.Read(ref dropQueued) ? options.CloseTimeout : options.SendTimeout);
                     await socket.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
                     if (!timeout.TryReset()) throw new OperationCanceledException();
@@ -326,7 +328,8 @@ public sealed class SocketConnection
         {
             SocketLog.Aborted(log, Id, ex.Message);
             RequestClose(CloseCodes.ServerError, "connection lost", dropQueued: true);
-            socket.Abort();
+            // A close the runtime sent is left for the peer to read (the session lingers); anything else is cut.
+            if (socket.State != WebSocketState.CloseSent) socket.Abort();
         }
         finally
         {
