@@ -6,7 +6,6 @@ using Microsoft.Net.Http.Headers;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;
@@ -24,7 +23,6 @@ public static class AttachmentsApi
 
     public static void AddAttachments(this IServiceCollection services)
     {
-        services.AddValidatedOptions<AttachmentOptions>(AttachmentOptions.Section, o => o.Errors());
         services.AddSingleton<Attachments>();
     }
 

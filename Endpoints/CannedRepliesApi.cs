@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 
 namespace SupportChat.Endpoints;
 

@@ -5,7 +5,7 @@ using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Scaleout;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;

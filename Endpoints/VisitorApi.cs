@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Admins;
+using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Endpoints;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Endpoints;
-using SupportChat.Setup;
+using SupportChat.Admins;
 
 namespace SupportChat.Sockets;
 
@@ -12,7 +12,6 @@ public static class RealtimeSockets
 {
     public static void AddRealtime(this IServiceCollection services)
     {
-        services.AddValidatedOptions<RealtimeOptions>(RealtimeOptions.Section, o => o.Errors());
         services.AddSingleton<IConversationEventBus, InProcessEventBus>();
         services.AddSingleton<ConversationService>();
         services.AddSingleton<ConnectionManager>();

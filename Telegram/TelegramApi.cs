@@ -7,7 +7,7 @@ using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Endpoints;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using Telegram.Bot;
 using Telegram.Bot.Types;
 

@@ -1,8 +1,9 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using Telegram.Bot;
 using Telegram.Bot.Types.Enums;
 

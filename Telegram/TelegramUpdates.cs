@@ -3,7 +3,7 @@ using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Endpoints;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using Telegram.Bot;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;

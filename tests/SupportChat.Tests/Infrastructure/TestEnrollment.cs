@@ -6,7 +6,8 @@ using Npgsql;
 using OtpNet;
 using SupportChat.Data;
 using SupportChat.Endpoints;
-using SupportChat.Setup;
+using SupportChat.Admins;
+using SupportChat.Conversations;
 
 namespace SupportChat.Tests.Infrastructure;
 

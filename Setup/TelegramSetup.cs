@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Telegram;
 using Telegram.Bot;
 
-namespace SupportChat.Telegram;
+namespace SupportChat.Setup;
 
 /// <summary>Telegram is optional: off (one start-up line says so) unless Telegram:BotToken is set.</summary>
 public static class TelegramSetup
@@ -13,7 +13,6 @@ public static class TelegramSetup
     public static void AddTelegram(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddValidatedOptions<TelegramOptions>(TelegramOptions.Section, o => o.Errors());
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{TelegramOptions.Section}:BotToken"]))
         {
             services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");
