@@ -18,8 +18,8 @@ public sealed record Sender(string Kind, Guid? VisitorId, Guid? OwnConversationI
 
     public static Sender Visitor(VisitorSession s) => new(VisitorKind, s.VisitorId, s.ConversationId, null, s.Name, null, null);
 
-    public static Sender Admin(AdminPrincipal a, HttpContext http) =>
-        new(AdminKind, null, null, a.AdminId, a.DisplayName, AdminAuthentication.ClientIp(http), AdminAuthentication.UserAgent(http));
+    public static Sender Admin(long adminId, string displayName, RequestOrigin from) =>
+        new(AdminKind, null, null, adminId, displayName, from.Ip, from.UserAgent);
 
     /// <summary>An admin answering from Telegram: no IP of theirs is known; the audit's user agent says "Telegram".</summary>
     public static Sender TelegramAdmin(long adminId, string displayName) => new(AdminKind, null, null, adminId, displayName, null, "Telegram");

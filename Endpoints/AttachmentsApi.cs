@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
+using SupportChat.Admins;
 using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Sockets;
@@ -48,7 +49,7 @@ public static class AttachmentsApi
     }
 
     static Task<IResult> AdminUploadAsync(HttpContext http, AdminPrincipal admin, [AsParameters] Services s, Guid id) =>
-        UploadAsync(http, s, Sender.Admin(admin, http), id);
+        UploadAsync(http, s, admin.AsSender(RequestOrigins.Of(http)), id);
 
     static async Task<IResult> UploadAsync(HttpContext http, Services s, Sender sender, Guid conversationId)
     {

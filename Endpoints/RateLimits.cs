@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using SupportChat.Admins;
 using SupportChat.Conversations;
 
 namespace SupportChat.Endpoints;
@@ -30,7 +31,7 @@ public static class RateLimits
     public static void UseRateLimits(this WebApplication app)
     {
         var limits = app.Services.GetRequiredService<IRateBudgets>();
-        var sessions = app.Services.GetRequiredService<AdminAuthentication>();
+        var sessions = app.Services.GetRequiredService<AdminSessions>();
         var options = app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
         var visitor = RateBudget.PerMinute(Security.VisitorLimit, options.VisitorPerMinute);
         var admin = RateBudget.PerMinute(Security.AdminLimit, options.AdminPerMinute);
@@ -40,7 +41,7 @@ public static class RateLimits
             {
                 null => (null, ""),
                 Security.VisitorLimit => (visitor, IpKey(http)),
-                Security.AdminLimit => (admin, sessions.KnownSessionKey(http) ?? IpKey(http)),
+                Security.AdminLimit => (admin, AdminHttp.KnownSessionKey(http, sessions) ?? IpKey(http)),
                 var other => throw new InvalidOperationException($"No rate limit is named '{other}'"),
             };
             if (budget is not null && await limits.TryTakeAsync(budget, key) is { } retryAfter)

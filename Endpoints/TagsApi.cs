@@ -49,7 +49,7 @@ public static partial class TagsApi
         try
         {
             var tag = await TagStore.AddAsync(c, tx, name, color);
-            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "tag.created", admin.AdminId, "tag", tag.Id.ToString(), new { tag.Name, tag.Color }));
+            await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "tag.created", admin.AdminId, "tag", tag.Id.ToString(), new { tag.Name, tag.Color }));
             await tx.CommitAsync();
             bus.Publish(new TagCatalogChangedEvent());
             return TypedResults.Created($"/api/admin/tags/{tag.Id}", tag);
@@ -77,7 +77,7 @@ public static partial class TagsApi
             {
                 // Lists show tag names and colours, so cached pages must not outlive the change.
                 await ConversationStore.BumpListVersionAsync(c, tx);
-                await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "tag.updated", admin.AdminId, "tag", id.ToString(),
+                await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "tag.updated", admin.AdminId, "tag", id.ToString(),
                     new { from = new { before.Name, before.Color }, to = new { after.Name, after.Color } }));
             }
             await tx.CommitAsync();
@@ -98,7 +98,7 @@ public static partial class TagsApi
         if (await TagStore.DeleteAsync(c, tx, id) is not { } deleted) return ApiError.NotFound("No such tag.");
         var (tag, carried) = deleted;
         await ConversationStore.BumpListVersionAsync(c, tx);
-        await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "tag.deleted", admin.AdminId, "tag", id.ToString(),
+        await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "tag.deleted", admin.AdminId, "tag", id.ToString(),
             new { tag.Name, tag.Color, conversations = carried }));
         await tx.CommitAsync();
         bus.Publish(new TagCatalogChangedEvent());
@@ -115,7 +115,7 @@ public static partial class TagsApi
 
     static async Task<IResult> TagAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long tagId, bool attach)
     {
-        var tagged = await conversations.TagAsync(Sender.Admin(admin, http), id, tagId, attach);
+        var tagged = await conversations.TagAsync(admin.AsSender(RequestOrigins.Of(http)), id, tagId, attach);
         return tagged.Error is { } error ? ConversationsApi.ToResult(error) : TypedResults.Ok(new ConversationTags(id, tagged.Value!.Tags));
     }
 

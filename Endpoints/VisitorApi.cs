@@ -29,7 +29,7 @@ public static class VisitorApi
     {
         var origin = WidgetOptions.NormalizeOrigin(http.Request.Headers.Origin.ToString());
         if (origin is null) return false;
-        return widget.AllowedOrigins.Any(a => WidgetOptions.NormalizeOrigin(a) == origin) || AdminAuthentication.IsSameOrigin(http, server.BaseUrl);
+        return widget.AllowedOrigins.Any(a => WidgetOptions.NormalizeOrigin(a) == origin) || AdminHttp.IsSameOrigin(http, server.BaseUrl);
     }
 
     /// <summary>
@@ -41,7 +41,7 @@ public static class VisitorApi
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 7 + 200) return null;
         // Read only: resuming would mark the visitor seen and move the admins' list version on every thumbnail fetched.
-        return await VisitorStore.FindAsync(db, AdminAuthentication.HashToken(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
+        return await VisitorStore.FindAsync(db, Tokens.Hash(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
     }
 
     /// <summary>
@@ -56,12 +56,12 @@ public static class VisitorApi
             return ApiError.Forbidden("This origin may not start visitor sessions (see Widget:AllowedOrigins).");
         request ??= new VisitorSessionRequest(null, null, null, null, null);
         if (Invalid(request) is { } problem) return ApiError.BadRequest(problem);
-        var details = new VisitorDetails(Clean(request.Name), Clean(request.Email), Clean(request.Locale), Clean(request.PageUrl), AdminAuthentication.UserAgent(http));
+        var details = new VisitorDetails(Clean(request.Name), Clean(request.Email), Clean(request.Locale), Clean(request.PageUrl), RequestOrigins.Of(http).UserAgent);
 
         if (!string.IsNullOrEmpty(request.Token))
         {
             var resumed = request.Token.Length <= 200
-                ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(request.Token), TimeSpan.FromDays(realtime.Value.VisitorTokenIdleDays), details)
+                ? await VisitorStore.ResumeAsync(db, Tokens.Hash(request.Token), TimeSpan.FromDays(realtime.Value.VisitorTokenIdleDays), details)
                 : null;
             if (resumed is not null)
                 return TypedResults.Ok(new VisitorSessionResponse(request.Token, resumed.VisitorId, resumed.ConversationId, Resumed: true));
@@ -71,8 +71,8 @@ public static class VisitorApi
         }
 
         if (await limiter.TryAcquireAsync(http) is { } retryAfter) return ApiError.RateLimited(retryAfter);
-        var token = AdminAuthentication.RandomToken();
-        var session = await VisitorStore.CreateAsync(db, AdminAuthentication.HashToken(token), details);
+        var token = Tokens.Random();
+        var session = await VisitorStore.CreateAsync(db, Tokens.Hash(token), details);
         return TypedResults.Created((string?)null, new VisitorSessionResponse(token, session.VisitorId, session.ConversationId, Resumed: false));
     }
 

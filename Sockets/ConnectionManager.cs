@@ -52,7 +52,7 @@ public sealed class ConnectionManager
             _ = TellPresenceAsync(presence);
             return;
         }
-        if (e is AdminSessionsEndedEvent) return; // AdminAuthentication closes those sockets
+        if (e is AdminSessionsEndedEvent) return; // AdminSessions closes those sockets
         if (e is BackplaneRestoredEvent)
         {
             var all = admins.Concat(visitors.Values.SelectMany(v => v)).ToList();

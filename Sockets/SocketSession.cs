@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
+using SupportChat.Admins;
 using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Endpoints;
@@ -22,7 +23,7 @@ sealed partial class SocketSession(
     Sender? sender;
     // Admin sockets: the session, checked on every frame against revocations heard of and its expiry.
     AdminPrincipal? admin;
-    AdminAuthentication? adminAuth;
+    AdminSessions? adminAuth;
     long? lastTypingAt;
 
     enum Received { Text, Binary, TooLarge, Closed }
@@ -40,7 +41,7 @@ sealed partial class SocketSession(
             if (auth is not null && !connection.CloseRequested)
             {
                 visitor = auth.Token is { Length: > 0 and <= 200 } token
-                    ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
+                    ? await VisitorStore.ResumeAsync(db, Tokens.Hash(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
                     : null;
                 if (visitor is null)
                     connection.RequestClose(CloseCodes.Unauthorized, "unknown or expired visitor token");
@@ -80,7 +81,7 @@ sealed partial class SocketSession(
     }
 
     /// <summary>Admin: already authenticated by the session cookie; the socket closes when the session ends.</summary>
-    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
+    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminSessions auth)
     {
         sender = adminSender;
         this.admin = admin;
@@ -113,7 +114,7 @@ sealed partial class SocketSession(
         }
     }
 
-    async Task CheckSessionAsync(AdminPrincipal admin, AdminAuthentication auth, CancellationToken ct)
+    async Task CheckSessionAsync(AdminPrincipal admin, AdminSessions auth, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.AdminSessionCheckSeconds));
         try

@@ -48,7 +48,7 @@ public static class TelegramApi
         if (!SecretMatches(http.Request.Headers[SecretHeader].ToString(), options.Value.WebhookSecret!))
         {
             if (await limits.TryTakeAsync(WebhookFailures, ip) is { } retryAfter) return ApiError.RateLimited(retryAfter);
-            log.LogWarning("Refused a Telegram webhook call from {Ip}: missing or wrong secret token", AdminAuthentication.ClientIp(http));
+            log.LogWarning("Refused a Telegram webhook call from {Ip}: missing or wrong secret token", RequestOrigins.Of(http).Ip);
             return ApiError.Unauthorized("Missing or wrong secret token.");
         }
         Update? update;
@@ -65,7 +65,7 @@ public static class TelegramApi
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)))
         && given.Length > 0;
 
-    public static byte[] HashCode(string code) => AdminAuthentication.HashToken(code);
+    public static byte[] HashCode(string code) => Tokens.Hash(code);
 
     static async Task<Ok<TelegramStatus>> StatusAsync(AdminPrincipal admin, NpgsqlDataSource db, IOptions<TelegramOptions> options)
     {
@@ -79,12 +79,12 @@ public static class TelegramApi
         var o = options.Value;
         if (!o.Enabled) return ApiError.Unavailable("Telegram is not configured (Telegram:BotToken).");
         // 32 random bytes in base64url: 43 characters, within the 64 of A-Z a-z 0-9 _ - that a /start parameter allows.
-        var code = AdminAuthentication.RandomToken();
+        var code = Tokens.Random();
         var expiresAt = DateTime.UtcNow.AddMinutes(o.LinkCodeMinutes);
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         await TelegramStore.CreateLinkCodeAsync(c, tx, admin.AdminId, HashCode(code), expiresAt);
-        await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "telegram.link_code.created", admin.AdminId, "admin", admin.AdminId.ToString(),
+        await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "telegram.link_code.created", admin.AdminId, "admin", admin.AdminId.ToString(),
             new { expiresAt }));
         await tx.CommitAsync();
         return TypedResults.Created((string?)null, new TelegramLink($"https://t.me/{o.LinkBotUsername}?start={code}", expiresAt));
@@ -95,7 +95,7 @@ public static class TelegramApi
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         if (!await TelegramStore.UnlinkAsync(c, tx, admin.AdminId)) return ApiError.NotFound("No Telegram account is linked.");
-        await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "telegram.unlinked", admin.AdminId, "admin", admin.AdminId.ToString()));
+        await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "telegram.unlinked", admin.AdminId, "admin", admin.AdminId.ToString()));
         await tx.CommitAsync();
         return TypedResults.NoContent();
     }

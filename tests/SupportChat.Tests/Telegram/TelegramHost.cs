@@ -79,7 +79,7 @@ public static class TelegramHost
         using var http = host.Http(origin: host.OwnOrigin);
         http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
         http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(Endpoints.AdminAuthentication.CsrfHeader, admin.CsrfToken);
+        http.DefaultRequestHeaders.Add(Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
         var response = await http.PostAsync("/api/admin/telegram/link", null);
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         var link = (await response.Content.ReadFromJsonAsync<TelegramLink>())!;

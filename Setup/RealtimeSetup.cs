@@ -1,0 +1,16 @@
+using SupportChat.Conversations;
+using SupportChat.Sockets;
+
+namespace SupportChat.Setup;
+
+public static class RealtimeSetup
+{
+    /// <summary>The realtime subsystem: conversation service, event bus, connection manager, and where accepted sockets run.</summary>
+    public static void AddRealtime(this IServiceCollection services)
+    {
+        services.AddSingleton<IConversationEventBus, InProcessEventBus>();
+        services.AddSingleton<ConversationService>();
+        services.AddSingleton<ConnectionManager>();
+        services.AddSingleton<RealtimeSockets>();
+    }
+}
