@@ -13,6 +13,8 @@ public static class TelegramSetup
     public static void AddTelegram(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // The link endpoints answer while Telegram is off too (status: off; a new link: unavailable).
+        services.AddSingleton<TelegramLinks>();
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{TelegramOptions.Section}:BotToken"]))
         {
             services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");

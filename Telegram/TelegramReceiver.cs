@@ -28,7 +28,7 @@ public sealed class TelegramReceiver(
 
     async Task RegisterWebhookAsync(CancellationToken ct)
     {
-        var url = O.WebhookUrl ?? server.Value.BaseUrl + TelegramApi.WebhookPath;
+        var url = O.WebhookUrl ?? server.Value.BaseUrl + TelegramLinks.WebhookPath;
         for (var attempt = 0; !ct.IsCancellationRequested; attempt++)
         {
             try

@@ -141,7 +141,7 @@ public sealed class TelegramUpdates(
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         if (!await TelegramStore.ClaimUpdateAsync(c, tx, updateId)) return;
-        var admin = await TelegramStore.UseLinkCodeAsync(c, tx, TelegramApi.HashCode(code), telegramUserId);
+        var admin = await TelegramStore.UseLinkCodeAsync(c, tx, Tokens.Hash(code), telegramUserId);
         if (admin is null)
             await AuditLog.WriteAsync(c, tx, Ignored("bad_link_code", m));
         else

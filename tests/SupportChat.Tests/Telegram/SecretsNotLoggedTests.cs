@@ -195,11 +195,11 @@ public sealed class SecretsNotLoggedTests(TestDatabase db, ITestOutputHelper out
 
     static async Task<HttpResponseMessage> PostWebhook(HttpClient http, JsonObject update, string secret = Secret)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramApi.WebhookPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramLinks.WebhookPath)
         {
             Content = new StringContent(update.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TelegramApi.SecretHeader, secret);
+        request.Headers.Add(TelegramLinks.SecretHeader, secret);
         return await http.SendAsync(request);
     }
 }

@@ -64,11 +64,11 @@ public static class TelegramHost
     public static async Task<HttpResponseMessage> PostWebhookAsync(RealtimeHost host, JsonObject update, string? secret = Secret)
     {
         using var http = host.Http(origin: null);
-        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramApi.WebhookPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramLinks.WebhookPath)
         {
             Content = new StringContent(update.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
-        if (secret is not null) request.Headers.Add(TelegramApi.SecretHeader, secret);
+        if (secret is not null) request.Headers.Add(TelegramLinks.SecretHeader, secret);
         return await http.SendAsync(request);
     }
 
