@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
+using SupportChat.Endpoints;
 using SupportChat.Admins;
 using Telegram.Bot;
 using Telegram.Bot.Types;
