@@ -40,11 +40,11 @@ public static class AttachmentsApi
         admin.MapGet("/attachments/{id:guid}/thumbnail", AdminThumbnailAsync);
     }
 
-    sealed record Services(NpgsqlDataSource Db, Attachments Attachments, IOptions<AttachmentOptions> Options, IOptions<RealtimeOptions> Realtime);
+    sealed record Services(NpgsqlDataSource Db, Attachments Attachments, IOptions<AttachmentOptions> Options, VisitorSessions Visitors);
 
     static async Task<IResult> VisitorUploadAsync(HttpContext http, [AsParameters] Services s)
     {
-        if (await VisitorApi.AuthenticateAsync(http, s.Db, s.Realtime.Value) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
+        if (await VisitorApi.AuthenticateAsync(http, s.Visitors) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         return await UploadAsync(http, s, Sender.Visitor(visitor), visitor.ConversationId);
     }
 
@@ -122,7 +122,7 @@ public static class AttachmentsApi
 
     static async Task<IResult> VisitorDownloadAsync(HttpContext http, [AsParameters] Services s, Guid id, bool thumbnail = false)
     {
-        if (await VisitorApi.AuthenticateAsync(http, s.Db, s.Realtime.Value) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
+        if (await VisitorApi.AuthenticateAsync(http, s.Visitors) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         var file = await AttachmentStore.FindAsync(s.Db, id);
         // Someone else's file, or one in a private note, is answered exactly like one that does not exist.
         if (file is null || file.VisitorId != visitor.VisitorId || file.MessageSender == Sender.NoteKind) return NoSuchFile();

@@ -36,12 +36,11 @@ public static class VisitorApi
     /// The visitor of an HTTP request (besides /sessions): the token from "Authorization: Bearer", checked like the socket's
     /// auth frame. A header, not the URL, so that tokens stay out of logs and histories.
     /// </summary>
-    public static async Task<VisitorSession?> AuthenticateAsync(HttpContext http, NpgsqlDataSource db, RealtimeOptions realtime)
+    public static async Task<VisitorSession?> AuthenticateAsync(HttpContext http, VisitorSessions visitors)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 7 + 200) return null;
-        // Read only: resuming would mark the visitor seen and move the admins' list version on every thumbnail fetched.
-        return await VisitorStore.FindAsync(db, Tokens.Hash(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
+        return await visitors.AuthenticateAsync(header[7..].Trim());
     }
 
     /// <summary>
@@ -49,8 +48,8 @@ public static class VisitorApi
     /// once and stored only as its SHA-256; the widget keeps it and sends it in the socket's auth frame.
     /// </summary>
     static async Task<IResult> StartSessionAsync(
-        HttpContext http, VisitorSessionRequest? request, NpgsqlDataSource db, VisitorSessionLimiter limiter,
-        IOptions<WidgetOptions> widget, IOptions<ServerOptions> server, IOptions<RealtimeOptions> realtime)
+        HttpContext http, VisitorSessionRequest? request, VisitorSessions visitors, VisitorSessionLimiter limiter,
+        IOptions<WidgetOptions> widget, IOptions<ServerOptions> server)
     {
         if (http.Request.Headers.Origin.Count > 0 && !IsAllowedOrigin(http, widget.Value, server.Value))
             return ApiError.Forbidden("This origin may not start visitor sessions (see Widget:AllowedOrigins).");
@@ -60,9 +59,7 @@ public static class VisitorApi
 
         if (!string.IsNullOrEmpty(request.Token))
         {
-            var resumed = request.Token.Length <= 200
-                ? await VisitorStore.ResumeAsync(db, Tokens.Hash(request.Token), TimeSpan.FromDays(realtime.Value.VisitorTokenIdleDays), details)
-                : null;
+            var resumed = await visitors.ResumeAsync(request.Token, details);
             if (resumed is not null)
                 return TypedResults.Ok(new VisitorSessionResponse(request.Token, resumed.VisitorId, resumed.ConversationId, Resumed: true));
             // A wrong token counts against the IP like a creation, so guessing costs as much as creating.
@@ -71,8 +68,7 @@ public static class VisitorApi
         }
 
         if (await limiter.TryAcquireAsync(http) is { } retryAfter) return ApiError.RateLimited(retryAfter);
-        var token = Tokens.Random();
-        var session = await VisitorStore.CreateAsync(db, Tokens.Hash(token), details);
+        var (token, session) = await visitors.StartAsync(details);
         return TypedResults.Created((string?)null, new VisitorSessionResponse(token, session.VisitorId, session.ConversationId, Resumed: false));
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Sockets;
 
@@ -12,5 +14,7 @@ public static class RealtimeSetup
         services.AddSingleton<ConversationService>();
         services.AddSingleton<ConnectionManager>();
         services.AddSingleton<RealtimeSockets>();
+        services.AddSingleton(sp => new VisitorSessions(sp.GetRequiredService<NpgsqlDataSource>(),
+            TimeSpan.FromDays(sp.GetRequiredService<IOptions<RealtimeOptions>>().Value.VisitorTokenIdleDays)));
     }
 }

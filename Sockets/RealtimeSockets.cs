@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using SupportChat.Admins;
 using SupportChat.Conversations;
 
@@ -8,7 +7,7 @@ namespace SupportChat.Sockets;
 
 /// <summary>Where an accepted WebSocket is handed over: one session per socket, run until it closes.</summary>
 internal sealed class RealtimeSockets(
-    ConversationService conversations, ConnectionManager manager, NpgsqlDataSource db, IOptions<RealtimeOptions> options, ILogger<SocketSession> log)
+    ConversationService conversations, ConnectionManager manager, VisitorSessions visitors, IOptions<RealtimeOptions> options, ILogger<SocketSession> log)
 {
     public bool Stopping => manager.Stopping;
 
@@ -16,7 +15,7 @@ internal sealed class RealtimeSockets(
     {
         // One logger for every socket: Serilog's factory builds a new logger (with its own caches, ~1 KB) per CreateLogger call.
         var connection = new SocketConnection(socket, "visitor", options.Value, log);
-        await new SocketSession(socket, connection, conversations, manager, options.Value, log).RunVisitorAsync(db);
+        await new SocketSession(socket, connection, conversations, manager, options.Value, log).RunVisitorAsync(visitors);
         await LingerAsync(socket, options.Value.CloseTimeout, peerGone);
     }
 

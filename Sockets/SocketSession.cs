@@ -29,7 +29,7 @@ sealed partial class SocketSession(
     enum Received { Text, Binary, TooLarge, Closed }
 
     /// <summary>Visitor: the first frame must be auth with the token, within the auth timeout.</summary>
-    public async Task RunVisitorAsync(NpgsqlDataSource db)
+    public async Task RunVisitorAsync(VisitorSessions visitors)
     {
         var sendLoop = connection.SendLoopAsync();
         VisitorSession? visitor = null;
@@ -40,9 +40,7 @@ sealed partial class SocketSession(
                 auth = await ReadAuthFrameAsync();
             if (auth is not null && !connection.CloseRequested)
             {
-                visitor = auth.Token is { Length: > 0 and <= 200 } token
-                    ? await VisitorStore.ResumeAsync(db, Tokens.Hash(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
-                    : null;
+                visitor = await visitors.ResumeAsync(auth.Token);
                 if (visitor is null)
                     connection.RequestClose(CloseCodes.Unauthorized, "unknown or expired visitor token");
             }
@@ -74,7 +72,7 @@ sealed partial class SocketSession(
             if (visitor is not null)
             {
                 manager.RemoveVisitor(visitor.ConversationId, connection);
-                try { await VisitorStore.TouchAsync(db, visitor.VisitorId); } catch (NpgsqlException) { }
+                try { await visitors.TouchAsync(visitor); } catch (NpgsqlException) { }
             }
             SocketLog.Closed(log, "visitor", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
         }
