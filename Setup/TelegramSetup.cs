@@ -20,7 +20,7 @@ public static class TelegramSetup
             services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");
             return;
         }
-        var mode = builder.Configuration[$"{TelegramOptions.Section}:Mode"] ?? TelegramOptions.Polling;
+        var mode = builder.Configuration[$"{TelegramOptions.Section}:Mode"] ?? nameof(TelegramMode.Polling);
         services.AddStartupNote($"Telegram is on ({mode})");
         // The client's request logging writes every URL, and a Bot API URL holds the token (/bot<TOKEN>/method).
         services.AddHttpClient(HttpClientName).RemoveAllLoggers();
