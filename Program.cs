@@ -24,8 +24,7 @@ builder.AddSecurity();
 builder.Services.AddApiErrors();
 
 // Admins: sessions bound to their client, and the first admin's enrollment link.
-builder.Services.AddSingleton<AdminAuthentication>();
-builder.Services.AddFirstAdminEnrollment();
+builder.Services.AddAdmins();
 
 // Realtime conversations: visitor sessions, the conversation service (the one path for messages), attachments, sockets.
 builder.Services.AddRealtime();
@@ -57,7 +56,7 @@ return StartupFailure.RunOrExit(log, () =>
     app.MapMetricsEndpoint();
     app.MapOpenApi();
     app.MapAdminAuth();
-    app.MapAdmins();
+    app.MapTeam();
     app.MapAudit();
     app.MapVisitorApi();
     app.MapConversationsApi();

@@ -2,7 +2,6 @@ using Dapper;
 using DbUp;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SupportChat.Setup;
 
 namespace SupportChat.Data;
 
@@ -38,6 +37,9 @@ public static class Database
     }
 }
 
+/// <summary>The database cannot be reached or migrated, so start-up stops; the message is the one line an operator reads.</summary>
+public sealed class MigrationException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>What the migrator did at this start; readiness waits for Completed.</summary>
 public sealed class MigrationReport
 {
@@ -67,7 +69,7 @@ public sealed class DatabaseMigrator(NpgsqlDataSource db, IOptions<DatabaseOptio
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            throw new StartupException($"cannot connect to PostgreSQL named by Database:ConnectionString ({ex.Message})", ex);
+            throw new MigrationException($"cannot connect to PostgreSQL named by Database:ConnectionString ({ex.Message})", ex);
         }
         await using (c)
         {
@@ -83,7 +85,7 @@ public sealed class DatabaseMigrator(NpgsqlDataSource db, IOptions<DatabaseOptio
                     .Build()
                     .PerformUpgrade();
                 if (!result.Successful)
-                    throw new StartupException($"database migration {result.ErrorScript?.Name ?? "(unknown script)"} failed: {result.Error?.Message}", result.Error);
+                    throw new MigrationException($"database migration {result.ErrorScript?.Name ?? "(unknown script)"} failed: {result.Error?.Message}", result.Error);
                 report.AppliedScripts = result.Scripts.Select(s => s.Name).ToList();
                 log.LogInformation("Database schema is current; {Count} script(s) applied at this start", report.AppliedScripts.Count);
             }

@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
+using SupportChat.Admins;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;
@@ -24,7 +24,6 @@ public static class AttachmentsApi
 
     public static void AddAttachments(this IServiceCollection services)
     {
-        services.AddValidatedOptions<AttachmentOptions>(AttachmentOptions.Section, o => o.Errors());
         services.AddSingleton<Attachments>();
     }
 
@@ -41,16 +40,16 @@ public static class AttachmentsApi
         admin.MapGet("/attachments/{id:guid}/thumbnail", AdminThumbnailAsync);
     }
 
-    sealed record Services(NpgsqlDataSource Db, Attachments Attachments, IOptions<AttachmentOptions> Options, IOptions<RealtimeOptions> Realtime);
+    sealed record Services(NpgsqlDataSource Db, Attachments Attachments, IOptions<AttachmentOptions> Options, VisitorSessions Visitors);
 
     static async Task<IResult> VisitorUploadAsync(HttpContext http, [AsParameters] Services s)
     {
-        if (await VisitorApi.AuthenticateAsync(http, s.Db, s.Realtime.Value) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
+        if (await VisitorApi.AuthenticateAsync(http, s.Visitors) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         return await UploadAsync(http, s, Sender.Visitor(visitor), visitor.ConversationId);
     }
 
     static Task<IResult> AdminUploadAsync(HttpContext http, AdminPrincipal admin, [AsParameters] Services s, Guid id) =>
-        UploadAsync(http, s, Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id);
+        UploadAsync(http, s, admin.AsSender(RequestOrigins.Of(http)), id);
 
     static async Task<IResult> UploadAsync(HttpContext http, Services s, Sender sender, Guid conversationId)
     {
@@ -123,7 +122,7 @@ public static class AttachmentsApi
 
     static async Task<IResult> VisitorDownloadAsync(HttpContext http, [AsParameters] Services s, Guid id, bool thumbnail = false)
     {
-        if (await VisitorApi.AuthenticateAsync(http, s.Db, s.Realtime.Value) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
+        if (await VisitorApi.AuthenticateAsync(http, s.Visitors) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         var file = await AttachmentStore.FindAsync(s.Db, id);
         // Someone else's file, or one in a private note, is answered exactly like one that does not exist.
         if (file is null || file.VisitorId != visitor.VisitorId || file.MessageSender == SenderKind.Note) return NoSuchFile();

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using SupportChat.Setup;
+using SupportChat.Admins;
 
 namespace SupportChat.Endpoints;
 

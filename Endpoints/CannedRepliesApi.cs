@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 
 namespace SupportChat.Endpoints;
 
@@ -39,7 +39,7 @@ public static partial class CannedRepliesApi
         try
         {
             var added = await CannedReplyStore.AddAsync(c, tx, shortcut, title, body, admin.AdminId);
-            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.created", admin.AdminId, "canned_reply", added.Id.ToString(),
+            await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "canned.created", admin.AdminId, "canned_reply", added.Id.ToString(),
                 new { shortcut }));
             await tx.CommitAsync();
             return TypedResults.Created($"/api/admin/canned-replies/{added.Id}", added);
@@ -61,7 +61,7 @@ public static partial class CannedRepliesApi
         {
             var updated = await CannedReplyStore.UpdateAsync(c, tx, id, shortcut, title, body);
             if (updated is null) return ApiError.NotFound("No such canned reply.");
-            await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.updated", admin.AdminId, "canned_reply", id.ToString(),
+            await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "canned.updated", admin.AdminId, "canned_reply", id.ToString(),
                 new { shortcut }));
             await tx.CommitAsync();
             return TypedResults.Ok(updated);
@@ -78,7 +78,7 @@ public static partial class CannedRepliesApi
         await using var tx = await c.BeginTransactionAsync();
         var shortcut = await CannedReplyStore.DeleteAsync(c, tx, id);
         if (shortcut is null) return ApiError.NotFound("No such canned reply.");
-        await AuditLog.WriteAsync(c, tx, AdminAuthentication.Audit(http, "canned.deleted", admin.AdminId, "canned_reply", id.ToString(), new { shortcut }));
+        await AuditLog.WriteAsync(c, tx, AdminAudit.Of(RequestOrigins.Of(http), "canned.deleted", admin.AdminId, "canned_reply", id.ToString(), new { shortcut }));
         await tx.CommitAsync();
         return TypedResults.NoContent();
     }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;
@@ -119,7 +119,7 @@ public static class ConversationsApi
 
     static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
     {
-        var page = await conversations.HistoryAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, before, limit);
+        var page = await conversations.HistoryAsync(admin.AsSender(RequestOrigins.Of(http)), id, before, limit);
         return page.Error is { } error
             ? ApiError.From(error)
             : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
@@ -128,7 +128,7 @@ public static class ConversationsApi
     /// <summary>An admin reply (or, with note: true, a private note) over HTTP: the same path as from the admin socket.</summary>
     static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
     {
-        var sent = await conversations.SendAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
+        var sent = await conversations.SendAsync(admin.AsSender(RequestOrigins.Of(http)), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
         if (sent.Error is { } error) return ApiError.From(error);
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
@@ -137,7 +137,7 @@ public static class ConversationsApi
     /// <summary>Close, reopen or set pending: the same path as /close from Telegram.</summary>
     static async Task<IResult> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
     {
-        var changed = await conversations.SetStatusAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, request?.Status);
+        var changed = await conversations.SetStatusAsync(admin.AsSender(RequestOrigins.Of(http)), id, request?.Status);
         return changed.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status.Wire()));
     }
 
@@ -151,7 +151,7 @@ public static class ConversationsApi
             case JsonValueKind.Number when request.AdminId.TryGetInt64(out var given) && given > 0: adminId = given; break;
             default: return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
         }
-        var assigned = await conversations.AssignAsync(Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http)), id, adminId);
+        var assigned = await conversations.AssignAsync(admin.AsSender(RequestOrigins.Of(http)), id, adminId);
         return assigned.Error is { } error
             ? ApiError.From(error)
             : TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 
 namespace SupportChat.Endpoints;
 

@@ -1,6 +1,6 @@
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 
 namespace SupportChat.Endpoints;
 

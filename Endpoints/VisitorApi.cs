@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;
@@ -29,19 +29,18 @@ public static class VisitorApi
     {
         var origin = WidgetOptions.NormalizeOrigin(http.Request.Headers.Origin.ToString());
         if (origin is null) return false;
-        return widget.AllowedOrigins.Any(a => WidgetOptions.NormalizeOrigin(a) == origin) || AdminAuthentication.IsSameOrigin(http, server.BaseUrl);
+        return widget.AllowedOrigins.Any(a => WidgetOptions.NormalizeOrigin(a) == origin) || AdminHttp.IsSameOrigin(http, server.BaseUrl);
     }
 
     /// <summary>
     /// The visitor of an HTTP request (besides /sessions): the token from "Authorization: Bearer", checked like the socket's
     /// auth frame. A header, not the URL, so that tokens stay out of logs and histories.
     /// </summary>
-    public static async Task<VisitorSession?> AuthenticateAsync(HttpContext http, NpgsqlDataSource db, RealtimeOptions realtime)
+    public static async Task<VisitorSession?> AuthenticateAsync(HttpContext http, VisitorSessions visitors)
     {
         var header = http.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length > 7 + 200) return null;
-        // Read only: resuming would mark the visitor seen and move the admins' list version on every thumbnail fetched.
-        return await VisitorStore.FindAsync(db, AdminAuthentication.HashToken(header[7..].Trim()), TimeSpan.FromDays(realtime.VisitorTokenIdleDays));
+        return await visitors.AuthenticateAsync(header[7..].Trim());
     }
 
     /// <summary>
@@ -49,20 +48,18 @@ public static class VisitorApi
     /// once and stored only as its SHA-256; the widget keeps it and sends it in the socket's auth frame.
     /// </summary>
     static async Task<IResult> StartSessionAsync(
-        HttpContext http, VisitorSessionRequest? request, NpgsqlDataSource db, VisitorSessionLimiter limiter,
-        IOptions<WidgetOptions> widget, IOptions<ServerOptions> server, IOptions<RealtimeOptions> realtime)
+        HttpContext http, VisitorSessionRequest? request, VisitorSessions visitors, VisitorSessionLimiter limiter,
+        IOptions<WidgetOptions> widget, IOptions<ServerOptions> server)
     {
         if (http.Request.Headers.Origin.Count > 0 && !IsAllowedOrigin(http, widget.Value, server.Value))
             return ApiError.Forbidden("This origin may not start visitor sessions (see Widget:AllowedOrigins).");
         request ??= new VisitorSessionRequest(null, null, null, null, null);
         if (Invalid(request) is { } problem) return ApiError.BadRequest(problem);
-        var details = new VisitorDetails(Clean(request.Name), Clean(request.Email), Clean(request.Locale), Clean(request.PageUrl), AdminAuthentication.UserAgent(http));
+        var details = new VisitorDetails(Clean(request.Name), Clean(request.Email), Clean(request.Locale), Clean(request.PageUrl), RequestOrigins.Of(http).UserAgent);
 
         if (!string.IsNullOrEmpty(request.Token))
         {
-            var resumed = request.Token.Length <= 200
-                ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(request.Token), TimeSpan.FromDays(realtime.Value.VisitorTokenIdleDays), details)
-                : null;
+            var resumed = await visitors.ResumeAsync(request.Token, details);
             if (resumed is not null)
                 return TypedResults.Ok(new VisitorSessionResponse(request.Token, resumed.VisitorId, resumed.ConversationId, Resumed: true));
             // A wrong token counts against the IP like a creation, so guessing costs as much as creating.
@@ -71,8 +68,7 @@ public static class VisitorApi
         }
 
         if (await limiter.TryAcquireAsync(http) is { } retryAfter) return ApiError.RateLimited(retryAfter);
-        var token = AdminAuthentication.RandomToken();
-        var session = await VisitorStore.CreateAsync(db, AdminAuthentication.HashToken(token), details);
+        var (token, session) = await visitors.StartAsync(details);
         return TypedResults.Created((string?)null, new VisitorSessionResponse(token, session.VisitorId, session.ConversationId, Resumed: false));
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Admins;
 using SupportChat.Endpoints;
 
 namespace SupportChat.Setup;

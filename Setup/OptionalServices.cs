@@ -1,7 +1,7 @@
 
 namespace SupportChat.Setup;
 
-/// <summary>Optional parts say at start-up whether they are on (Redis: Scaleout/ScaleoutSetup; Telegram: Telegram/TelegramSetup).</summary>
+/// <summary>Optional parts say at start-up whether they are on (Redis: ScaleoutSetup; Telegram: TelegramSetup).</summary>
 public static class OptionalServices
 {
     /// <summary>One line logged at start-up, e.g. that an optional part is off.</summary>

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Options;
+using SupportChat.Data;
 
 namespace SupportChat.Setup;
-
-/// <summary>Thrown when start-up cannot go on; the message is the one line an operator reads.</summary>
-public sealed class StartupException(string message, Exception? inner = null) : Exception(message, inner);
 
 public static class StartupFailure
 {
@@ -25,7 +23,7 @@ public static class StartupFailure
     public static string? Describe(Exception ex) => ex switch
     {
         OptionsValidationException v => string.Join(" ", v.Failures),
-        StartupException s => s.Message,
+        MigrationException m => m.Message,
         // The configuration binder names the setting it could not convert ("... at 'Server:Port' to type 'System.Int32'").
         InvalidOperationException { InnerException: FormatException or OverflowException or ArgumentException } b
             when b.Message.Contains("configuration value", StringComparison.Ordinal) => b.Message,

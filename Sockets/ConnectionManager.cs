@@ -51,7 +51,7 @@ public sealed class ConnectionManager : IPresence
             _ = TellPresenceAsync(presence);
             return;
         }
-        if (e.Audience == Audience.None) return; // e.g. revoked sessions: AdminAuthentication closes those sockets
+        if (e.Audience == Audience.None) return; // e.g. revoked sessions: AdminSessions closes those sockets
         if (e is BackplaneRestoredEvent)
         {
             foreach (var c in Of(e.Audience)) c.RequestClose(CloseCodes.Resync, "missed events while the backplane was down; resume");

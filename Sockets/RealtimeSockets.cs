@@ -1,64 +1,29 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using SupportChat.Admins;
 using SupportChat.Conversations;
-using SupportChat.Endpoints;
-using SupportChat.Setup;
 
 namespace SupportChat.Sockets;
 
-/// <summary>The realtime subsystem: conversation service, event bus, connection manager, and the two socket endpoints.</summary>
-public static class RealtimeSockets
+/// <summary>Where an accepted WebSocket is handed over: one session per socket, run until it closes.</summary>
+internal sealed class RealtimeSockets(
+    ConversationService conversations, ConnectionManager manager, VisitorSessions visitors, IOptions<RealtimeOptions> options, ILogger<SocketSession> log)
 {
-    public static void AddRealtime(this IServiceCollection services)
-    {
-        services.AddValidatedOptions<ConversationOptions>(ConversationOptions.Section, o => o.Errors());
-        services.AddValidatedOptions<RealtimeOptions>(RealtimeOptions.Section, o => o.SocketErrors());
-        services.AddSingleton<IConversationEventBus, InProcessEventBus>();
-        services.AddSingleton<ConversationService>();
-        services.AddSingleton<Tags>();
-        services.AddSingleton<ConnectionManager>();
-        services.AddSingleton<IPresence>(sp => sp.GetRequiredService<ConnectionManager>());
-    }
+    public bool Stopping => manager.Stopping;
 
-    public static void MapRealtime(this WebApplication app)
+    public async Task RunVisitorAsync(WebSocket socket, CancellationToken peerGone)
     {
-        app.Map("/ws/visitor", VisitorAsync).ExcludeFromDescription();
-        app.Map("/ws/admin", AdminAsync).ExcludeFromDescription();
-    }
-
-    sealed record Services(
-        ConversationService Conversations, ConnectionManager Manager, NpgsqlDataSource Db, IOptions<RealtimeOptions> Options,
-        IOptions<ServerOptions> Server, IOptions<WidgetOptions> Widget, ILogger<SocketSession> Log);
-
-    static async Task<IResult> VisitorAsync(HttpContext http, [AsParameters] Services s)
-    {
-        if (!http.WebSockets.IsWebSocketRequest) return ApiError.BadRequest("Expected a WebSocket upgrade.");
-        if (!VisitorApi.IsAllowedOrigin(http, s.Widget.Value, s.Server.Value))
-            return ApiError.Forbidden("This origin may not open the visitor socket (see Widget:AllowedOrigins).");
-        if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-        using var socket = await AcceptAsync(http, s.Options.Value);
         // One logger for every socket: Serilog's factory builds a new logger (with its own caches, ~1 KB) per CreateLogger call.
-        var connection = new SocketConnection(socket, "visitor", s.Options.Value, s.Log);
-        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunVisitorAsync(s.Db);
-        await LingerAsync(socket, s.Options.Value.CloseTimeout, http.RequestAborted);
-        return Results.Empty;
+        var connection = new SocketConnection(socket, "visitor", options.Value, log);
+        await new SocketSession(socket, connection, conversations, manager, options.Value, log).RunVisitorAsync(visitors);
+        await LingerAsync(socket, options.Value.CloseTimeout, peerGone);
     }
 
-    static async Task<IResult> AdminAsync(HttpContext http, AdminAuthentication auth, [AsParameters] Services s)
+    public async Task RunAdminAsync(WebSocket socket, AdminPrincipal admin, Sender sender, AdminSessions sessions, CancellationToken peerGone)
     {
-        if (!http.WebSockets.IsWebSocketRequest) return ApiError.BadRequest("Expected a WebSocket upgrade.");
-        if (!AdminAuthentication.IsSameOrigin(http, s.Server.Value.BaseUrl))
-            return ApiError.Forbidden("The admin socket may only be opened from the admin console's own origin.");
-        var admin = await auth.AuthenticateAsync(http);
-        if (admin is null) return ApiError.Unauthorized();
-        if (s.Manager.Stopping) return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-        var sender = Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http));
-        using var socket = await AcceptAsync(http, s.Options.Value);
-        var connection = new SocketConnection(socket, "admin", s.Options.Value, s.Log);
-        await new SocketSession(socket, connection, s.Conversations, s.Manager, s.Options.Value, s.Log).RunAdminAsync(admin, sender, auth);
-        await LingerAsync(socket, s.Options.Value.CloseTimeout, http.RequestAborted);
-        return Results.Empty;
+        var connection = new SocketConnection(socket, "admin", options.Value, log);
+        await new SocketSession(socket, connection, conversations, manager, options.Value, log).RunAdminAsync(admin, sender, sessions);
+        await LingerAsync(socket, options.Value.CloseTimeout, peerGone);
     }
 
     /// <summary>
@@ -73,8 +38,4 @@ public static class RealtimeSockets
         try { await Task.Delay(closeTimeout, peerGone); }
         catch (OperationCanceledException) { }
     }
-
-    // WebSocket pings go out every interval; a peer that does not answer one within the interval is dropped.
-    static Task<WebSocket> AcceptAsync(HttpContext http, RealtimeOptions o) =>
-        http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = o.PingInterval, KeepAliveTimeout = o.PingInterval });
 }

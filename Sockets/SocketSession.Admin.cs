@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using Npgsql;
 using SupportChat.Conversations;
-using SupportChat.Endpoints;
+using SupportChat.Admins;
 
 namespace SupportChat.Sockets;
 
@@ -9,7 +9,7 @@ namespace SupportChat.Sockets;
 sealed partial class SocketSession
 {
     /// <summary>Admin: already authenticated by the session cookie; the socket closes when the session ends.</summary>
-    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminAuthentication auth)
+    public async Task RunAdminAsync(AdminPrincipal admin, Sender adminSender, AdminSessions auth)
     {
         sender = adminSender;
         this.admin = admin;
@@ -42,7 +42,7 @@ sealed partial class SocketSession
         }
     }
 
-    async Task CheckSessionAsync(AdminPrincipal admin, AdminAuthentication auth, CancellationToken ct)
+    async Task CheckSessionAsync(AdminPrincipal admin, AdminSessions auth, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.AdminSessionCheckSeconds));
         try

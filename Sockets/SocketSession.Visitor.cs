@@ -3,7 +3,6 @@ using System.Text.Json;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Endpoints;
 
 namespace SupportChat.Sockets;
 
@@ -11,7 +10,7 @@ namespace SupportChat.Sockets;
 sealed partial class SocketSession
 {
     /// <summary>Visitor: the first frame must be auth with the token, within the auth timeout.</summary>
-    public async Task RunVisitorAsync(NpgsqlDataSource db)
+    public async Task RunVisitorAsync(VisitorSessions visitors)
     {
         var sendLoop = connection.SendLoopAsync();
         VisitorSession? visitor = null;
@@ -22,9 +21,7 @@ sealed partial class SocketSession
                 auth = await ReadAuthFrameAsync();
             if (auth is not null && !connection.CloseRequested)
             {
-                visitor = auth.Token is { Length: > 0 and <= 200 } token
-                    ? await VisitorStore.ResumeAsync(db, AdminAuthentication.HashToken(token), TimeSpan.FromDays(options.VisitorTokenIdleDays))
-                    : null;
+                visitor = await visitors.ResumeAsync(auth.Token);
                 if (visitor is null)
                     connection.RequestClose(CloseCodes.Unauthorized, "unknown or expired visitor token");
             }
@@ -56,7 +53,7 @@ sealed partial class SocketSession
             if (visitor is not null)
             {
                 manager.RemoveVisitor(visitor.ConversationId, connection);
-                try { await VisitorStore.TouchAsync(db, visitor.VisitorId); } catch (NpgsqlException) { }
+                try { await visitors.TouchAsync(visitor); } catch (NpgsqlException) { }
             }
             SocketLog.Closed(log, "visitor", connection.Id, (int)connection.CloseStatus, connection.CloseReason);
         }

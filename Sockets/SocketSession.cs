@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Npgsql;
+using SupportChat.Admins;
 using SupportChat.Conversations;
-using SupportChat.Endpoints;
 
 namespace SupportChat.Sockets;
 
@@ -21,7 +21,7 @@ sealed partial class SocketSession(
     Sender? sender;
     // Admin sockets: the session, checked on every frame against revocations heard of and its expiry.
     AdminPrincipal? admin;
-    AdminAuthentication? adminAuth;
+    AdminSessions? adminAuth;
 
     enum Received { Text, Binary, TooLarge, Closed }
 

@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 
 namespace SupportChat.Telegram;
 
+/// <summary>How updates arrive: Polling (getUpdates; no public URL needed) or Webhook (Telegram calls WebhookUrl).</summary>
+public enum TelegramMode { Polling, Webhook }
 
 public sealed partial class TelegramOptions
 {
@@ -12,8 +14,7 @@ public sealed partial class TelegramOptions
     public string? BotUsername { get; set; }
     /// <summary>Chats that receive notifications and may act: admins' private chats (their user id) or a group (negative id).</summary>
     public long[] AdminChatIds { get; set; } = [];
-    /// <summary>Polling (getUpdates; no public URL needed) or Webhook (Telegram calls WebhookUrl).</summary>
-    public string Mode { get; set; } = Polling;
+    public TelegramMode Mode { get; set; } = TelegramMode.Polling;
     /// <summary>Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 16 to 256 of A-Z a-z 0-9 _ -.</summary>
     public string? WebhookSecret { get; set; }
     /// <summary>Webhook mode: the public URL Telegram calls; default {Server:PublicUrl}/api/telegram/webhook.</summary>
@@ -33,11 +34,10 @@ public sealed partial class TelegramOptions
     /// <summary>Polling mode: how long one getUpdates call waits for updates.</summary>
     public int LongPollSeconds { get; set; } = 25;
 
-    public const string Polling = "Polling", Webhook = "Webhook";
     public const string Always = "Always", WhenNoAdminOnline = "WhenNoAdminOnline", Never = "Never";
 
     public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
-    public bool UsesWebhook => string.Equals(Mode, Webhook, StringComparison.OrdinalIgnoreCase);
+    public bool UsesWebhook => Mode == TelegramMode.Webhook;
     public static readonly string[] Languages = ["en", "tr"];
 
     [GeneratedRegex(@"^\d+:[A-Za-z0-9_-]{20,}$")] private static partial Regex TokenPattern();
@@ -54,8 +54,7 @@ public sealed partial class TelegramOptions
         if (AdminChatIds.Length == 0)
             yield return "Telegram:AdminChatIds is empty: expected at least one chat id (an admin's user id, or a group's negative id)";
         if (AdminChatIds.Contains(0)) yield return "Telegram:AdminChatIds contains 0: expected Telegram chat ids";
-        if (!string.Equals(Mode, Polling, StringComparison.OrdinalIgnoreCase) && !UsesWebhook)
-            yield return $"Telegram:Mode is '{Mode}': expected Polling or Webhook";
+        if (!Enum.IsDefined(Mode)) yield return $"Telegram:Mode is '{Mode}': expected Polling or Webhook";
         if (new[] { Always, WhenNoAdminOnline, Never }.All(v => !string.Equals(v, NotifyVisitorMessages, StringComparison.OrdinalIgnoreCase)))
             yield return $"Telegram:NotifyVisitorMessages is '{NotifyVisitorMessages}': expected Always, WhenNoAdminOnline or Never";
         if (UsesWebhook)

@@ -1,8 +1,9 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using Telegram.Bot;
 using Telegram.Bot.Types.Enums;
 
@@ -27,7 +28,7 @@ public sealed class TelegramReceiver(
 
     async Task RegisterWebhookAsync(CancellationToken ct)
     {
-        var url = O.WebhookUrl ?? server.Value.BaseUrl + TelegramApi.WebhookPath;
+        var url = O.WebhookUrl ?? server.Value.BaseUrl + TelegramLinks.WebhookPath;
         for (var attempt = 0; !ct.IsCancellationRequested; attempt++)
         {
             try

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Admins;
 using Telegram.Bot;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
@@ -140,7 +140,7 @@ public sealed class TelegramUpdates(
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         if (!await TelegramStore.ClaimUpdateAsync(c, tx, updateId)) return;
-        var admin = await TelegramStore.UseLinkCodeAsync(c, tx, TelegramApi.HashCode(code), telegramUserId);
+        var admin = await TelegramStore.UseLinkCodeAsync(c, tx, Tokens.Hash(code), telegramUserId);
         if (admin is null)
             await AuditLog.WriteAsync(c, tx, Ignored("bad_link_code", m));
         else

@@ -1,3 +1,4 @@
+using SupportChat.Conversations;
 using System.Net;
 using SupportChat.Endpoints;
 using SupportChat.Tests.Infrastructure;
@@ -21,7 +22,7 @@ public sealed class AdminRateLimitTests(TestDatabase db, ITestOutputHelper outpu
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/admin/me");
         request.Headers.Add(SupportChatApp.ClientIpHeader, ip);
         request.Headers.UserAgent.ParseAdd(TestAdmins.UserAgent);
-        if (cookie is not null) request.Headers.Add("Cookie", $"{AdminAuthentication.CookieName}={cookie}");
+        if (cookie is not null) request.Headers.Add("Cookie", $"{AdminHttp.CookieName}={cookie}");
         return request;
     }
 
@@ -36,11 +37,11 @@ public sealed class AdminRateLimitTests(TestDatabase db, ITestOutputHelper outpu
         Assert.Equal(HttpStatusCode.TooManyRequests, first[^1]);
 
         var junk = new List<HttpStatusCode>();
-        for (var i = 0; i < 20; i++) junk.Add((await client.SendAsync(Me(ip, AdminAuthentication.RandomToken()))).StatusCode);
+        for (var i = 0; i < 20; i++) junk.Add((await client.SendAsync(Me(ip, Tokens.Random()))).StatusCode);
         output.WriteLine("junk cookies after the 429: " + string.Join(", ", junk.GroupBy(s => s).Select(g => $"{(int)g.Key}×{g.Count()}")));
         Assert.All(junk, s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
         // Another network is not affected.
-        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(Me("198.51.100.9", AdminAuthentication.RandomToken()))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(Me("198.51.100.9", Tokens.Random()))).StatusCode);
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public sealed class AdminRateLimitTests(TestDatabase db, ITestOutputHelper outpu
         var admin = await TestAdmins.SignInAsync(db.ConnectionString);
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Me(ip, admin.Cookie))).StatusCode);
 
-        for (var i = 0; i < 3 * PerMinute; i++) await client.SendAsync(Me(ip, AdminAuthentication.RandomToken()));
+        for (var i = 0; i < 3 * PerMinute; i++) await client.SendAsync(Me(ip, Tokens.Random()));
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.SendAsync(Me(ip, null))).StatusCode);
 
         // The admin's session was seen valid, so it is counted by itself: its budget is untouched by the junk (its first

@@ -1,3 +1,4 @@
+using SupportChat.Conversations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -58,7 +59,7 @@ public sealed class EnrollmentLinkTests(TestApp fixture) : IClassFixture<TestApp
             SELECT e.token_hash, e.totp_secret FROM admin_enrollments e JOIN admins a ON a.id = e.admin_id WHERE a.username = 'carol' ORDER BY e.id
             """)).ToList();
         Assert.Equal(2, rows.Count);
-        Assert.Equal([AdminAuthentication.HashToken(first), AdminAuthentication.HashToken(second)], rows.Select(r => r.Hash));
+        Assert.Equal([Tokens.Hash(first), Tokens.Hash(second)], rows.Select(r => r.Hash));
         Assert.All(rows, r => Assert.Null(r.Secret));
         Assert.Equal(0, await c.ExecuteScalarAsync<int>("SELECT count(*) FROM admin_enrollments WHERE used_at IS NOT NULL AND totp_secret IS NOT NULL"));
     }
@@ -83,11 +84,11 @@ public sealed class EnrollmentLinkTests(TestApp fixture) : IClassFixture<TestApp
     {
         // A link left from before this rule: an invitation row for an admin who has since become active.
         var admin = await TestEnrollment.EnrollAsync(app);
-        var token = AdminAuthentication.RandomToken();
+        var token = Tokens.Random();
         await using (var c = new NpgsqlConnection(fixture.ConnectionString))
             await c.ExecuteAsync("""
                 INSERT INTO admin_enrollments (admin_id, token_hash, expires_at) VALUES (@AdminId, @hash, now() + interval '10 minutes')
-                """, new { admin.AdminId, hash = AdminAuthentication.HashToken(token) });
+                """, new { admin.AdminId, hash = Tokens.Hash(token) });
         Assert.Equal(HttpStatusCode.NotFound, (await StartAsync(TestEnrollment.Client(app), token)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.Client.GetAsync("/api/admin/me")).StatusCode);
     }

@@ -1,3 +1,4 @@
+using SupportChat.Admins;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;

@@ -1,4 +1,4 @@
-using SupportChat.Setup;
+using SupportChat.Endpoints;
 using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.Foundation;

@@ -1,3 +1,4 @@
+using SupportChat.Conversations;
 using Dapper;
 using Npgsql;
 using SupportChat.Endpoints;
@@ -6,7 +7,7 @@ namespace SupportChat.Tests.Infrastructure;
 
 public sealed record TestAdminSession(long AdminId, string Username, string Cookie, string CsrfToken, string UserAgent)
 {
-    public string CookieHeader => $"{AdminAuthentication.CookieName}={Cookie}";
+    public string CookieHeader => $"{AdminHttp.CookieName}={Cookie}";
 }
 
 /// <summary>Admins and logged-in sessions for tests.</summary>
@@ -18,8 +19,8 @@ public static class TestAdmins
     public static async Task<TestAdminSession> SignInAsync(string connectionString, string? username = null, string userAgent = UserAgent)
     {
         username ??= "agent_" + Guid.NewGuid().ToString("N")[..8];
-        var token = AdminAuthentication.RandomToken();
-        var csrf = AdminAuthentication.RandomToken();
+        var token = Tokens.Random();
+        var csrf = Tokens.Random();
         await using var c = new NpgsqlConnection(connectionString);
         var adminId = await c.ExecuteScalarAsync<long>("""
             INSERT INTO admins (username, display_name, status, enrolled_at) VALUES (@username, @username, 'active', now())
@@ -29,7 +30,7 @@ public static class TestAdmins
         await c.ExecuteAsync("""
             INSERT INTO admin_sessions (admin_id, token_hash, csrf_token, user_agent, ip, expires_at)
             VALUES (@adminId, @hash, @csrf, @userAgent, NULL, now() + interval '1 hour')
-            """, new { adminId, hash = AdminAuthentication.HashToken(token), csrf, userAgent });
+            """, new { adminId, hash = Tokens.Hash(token), csrf, userAgent });
         return new TestAdminSession(adminId, username, token, csrf, userAgent);
     }
 
@@ -39,7 +40,7 @@ public static class TestAdmins
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Add("Cookie", session.CookieHeader);
         client.DefaultRequestHeaders.UserAgent.ParseAdd(session.UserAgent);
-        client.DefaultRequestHeaders.Add(AdminAuthentication.CsrfHeader, session.CsrfToken);
+        client.DefaultRequestHeaders.Add(AdminHttp.CsrfHeader, session.CsrfToken);
         client.DefaultRequestHeaders.Add("Origin", client.BaseAddress!.GetLeftPart(UriPartial.Authority));
         return client;
     }

@@ -6,7 +6,8 @@ using Npgsql;
 using OtpNet;
 using SupportChat.Data;
 using SupportChat.Endpoints;
-using SupportChat.Setup;
+using SupportChat.Admins;
+using SupportChat.Conversations;
 
 namespace SupportChat.Tests.Infrastructure;
 
@@ -23,10 +24,9 @@ public static class TestEnrollment
         System.Web.HttpUtility.ParseQueryString(new Uri(enrollmentUrl).Fragment.TrimStart('#'))["token"]!;
 
     /// <summary>A fresh enrollment link for username, made the way the maintainer's command makes it (it works for an active admin too).</summary>
-    public static async Task<EnrollmentLink> LinkAsync(SupportChatApp app, string username)
+    public static async Task<IssuedEnrollmentLink> LinkAsync(SupportChatApp app, string username)
     {
-        var link = await AdminsApi.CreateEnrollmentLinkAsync(app.Get<NpgsqlDataSource>(), app.Get<IOptions<AdminOptions>>().Value,
-            app.Get<IOptions<ServerOptions>>().Value, username, username, null, new AuditEntry("admin.enrollment_link.test"), EnrollmentLinkKind.Recovery);
+        var link = await app.Get<Enrollment>().CreateLinkAsync(username, username, null, new AuditEntry("admin.enrollment_link.test"), EnrollmentLinkKind.Recovery);
         return link!;
     }
 
@@ -43,7 +43,7 @@ public static class TestEnrollment
     /// <summary>Takes the session cookie a login or enrollment response set, and sends it from now on; returns "sc_admin=...".</summary>
     public static string UseSessionFrom(HttpClient client, HttpResponseMessage response)
     {
-        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(AdminAuthentication.CookieName + "=")).Split(';')[0];
+        var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(AdminHttp.CookieName + "=")).Split(';')[0];
         client.DefaultRequestHeaders.Remove("Cookie");
         client.DefaultRequestHeaders.Add("Cookie", cookie);
         return cookie;
@@ -63,7 +63,7 @@ public static class TestEnrollment
         var cookie = UseSessionFrom(client, done);
         var signedIn = await done.Content.ReadFromJsonAsync<JsonElement>();
         var csrf = signedIn.GetProperty("csrfToken").GetString()!;
-        client.DefaultRequestHeaders.Add(AdminAuthentication.CsrfHeader, csrf);
+        client.DefaultRequestHeaders.Add(AdminHttp.CsrfHeader, csrf);
         return new EnrolledAdmin(username, secret, client, csrf, signedIn.GetProperty("admin").GetProperty("id").GetInt64(), cookie);
     }
 

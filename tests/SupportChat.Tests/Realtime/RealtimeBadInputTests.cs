@@ -1,3 +1,5 @@
+using SupportChat.Admins;
+using SupportChat.Conversations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -224,7 +226,7 @@ public sealed class RealtimeBadInputTests(TestDatabase db) : IClassFixture<TestD
         await using (var c = new NpgsqlConnection(db.ConnectionString))
         {
             var sessionId = await c.ExecuteScalarAsync<long>("SELECT id FROM admin_sessions WHERE admin_id = @AdminId", new { admin.AdminId });
-            await host.App.Get<AdminAuthentication>().RevokeAsync(admin.AdminId, sessionId, "test", new AuditEntry("session.revoked", admin.AdminId));
+            await host.App.Get<AdminSessions>().RevokeAsync(admin.AdminId, sessionId, "test", new AuditEntry("session.revoked", admin.AdminId));
         }
         Assert.Equal((WebSocketCloseStatus)4403, await socket.ExpectCloseAsync());
     }
@@ -244,7 +246,7 @@ public sealed class RealtimeBadInputTests(TestDatabase db) : IClassFixture<TestD
             var row = await c.QuerySingleAsync<(string PageUrl, byte[] TokenHash, string? UserAgent)>(
                 "SELECT page_url, token_hash, user_agent FROM visitors WHERE id = @VisitorId", new { created.VisitorId });
             Assert.Equal("https://shop.example/p/2", row.PageUrl);
-            Assert.Equal(AdminAuthentication.HashToken(created.Token), row.TokenHash);
+            Assert.Equal(Tokens.Hash(created.Token), row.TokenHash);
             Assert.Equal(0, await c.ExecuteScalarAsync<int>("SELECT count(*) FROM visitors WHERE token_hash = convert_to(@Token, 'UTF8')", new { created.Token }));
         }
 

@@ -181,7 +181,7 @@ public sealed class RealtimeDeliveryTests(TestDatabase database) : RealtimeTest(
         var http = host.Http(host.OwnOrigin);
         http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
         http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(SupportChat.Endpoints.AdminAuthentication.CsrfHeader, admin.CsrfToken);
+        http.DefaultRequestHeaders.Add(SupportChat.Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
         return http;
     }
 }

@@ -1,3 +1,4 @@
+using SupportChat.Conversations;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -23,7 +24,7 @@ public sealed class RevocationAcrossInstancesTests(TestDatabase database, ITestO
     {
         await using var c = new NpgsqlConnection(db.ConnectionString);
         return await c.ExecuteScalarAsync<long>("SELECT id FROM admin_sessions WHERE token_hash = @hash",
-            new { hash = AdminAuthentication.HashToken(session.Cookie) });
+            new { hash = Tokens.Hash(session.Cookie) });
     }
 
     [Theory]

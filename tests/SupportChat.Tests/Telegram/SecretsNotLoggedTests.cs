@@ -57,7 +57,7 @@ public sealed class SecretsNotLoggedTests(TestDatabase db, ITestOutputHelper out
             Assert.Equal(HttpStatusCode.OK, enrolled.StatusCode);
             secrets.Add(("enrolled session cookie", TestEnrollment.UseSessionFrom(newcomer, enrolled).Split('=', 2)[1]));
             var enrolledCsrf = (await enrolled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("csrfToken").GetString()!;
-            newcomer.DefaultRequestHeaders.Add(AdminAuthentication.CsrfHeader, enrolledCsrf);
+            newcomer.DefaultRequestHeaders.Add(AdminHttp.CsrfHeader, enrolledCsrf);
             Assert.Equal(HttpStatusCode.NoContent, (await newcomer.PostAsync("/api/admin/logout", null)).StatusCode);
 
             using var login = AdminClient(baseUrl, null, null);
@@ -147,7 +147,7 @@ public sealed class SecretsNotLoggedTests(TestDatabase db, ITestOutputHelper out
         client.DefaultRequestHeaders.UserAgent.ParseAdd(TestAdmins.UserAgent);
         client.DefaultRequestHeaders.Add("Origin", baseUrl);
         if (cookieHeader is not null) client.DefaultRequestHeaders.Add("Cookie", cookieHeader);
-        if (csrf is not null) client.DefaultRequestHeaders.Add(AdminAuthentication.CsrfHeader, csrf);
+        if (csrf is not null) client.DefaultRequestHeaders.Add(AdminHttp.CsrfHeader, csrf);
         return client;
     }
 
@@ -195,11 +195,11 @@ public sealed class SecretsNotLoggedTests(TestDatabase db, ITestOutputHelper out
 
     static async Task<HttpResponseMessage> PostWebhook(HttpClient http, JsonObject update, string secret = Secret)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramApi.WebhookPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramLinks.WebhookPath)
         {
             Content = new StringContent(update.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TelegramApi.SecretHeader, secret);
+        request.Headers.Add(TelegramLinks.SecretHeader, secret);
         return await http.SendAsync(request);
     }
 }

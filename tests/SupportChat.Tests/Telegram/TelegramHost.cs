@@ -64,11 +64,11 @@ public static class TelegramHost
     public static async Task<HttpResponseMessage> PostWebhookAsync(RealtimeHost host, JsonObject update, string? secret = Secret)
     {
         using var http = host.Http(origin: null);
-        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramApi.WebhookPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramLinks.WebhookPath)
         {
             Content = new StringContent(update.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
         };
-        if (secret is not null) request.Headers.Add(TelegramApi.SecretHeader, secret);
+        if (secret is not null) request.Headers.Add(TelegramLinks.SecretHeader, secret);
         return await http.SendAsync(request);
     }
 
@@ -79,7 +79,7 @@ public static class TelegramHost
         using var http = host.Http(origin: host.OwnOrigin);
         http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
         http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(Endpoints.AdminAuthentication.CsrfHeader, admin.CsrfToken);
+        http.DefaultRequestHeaders.Add(Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
         var response = await http.PostAsync("/api/admin/telegram/link", null);
         Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
         var link = (await response.Content.ReadFromJsonAsync<TelegramLink>())!;

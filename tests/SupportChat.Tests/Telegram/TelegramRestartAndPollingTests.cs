@@ -100,7 +100,7 @@ public sealed class TelegramRestartAndPollingTests(TestDatabase db) : IClassFixt
         var http = host.Http(origin: host.OwnOrigin);
         http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
         http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(Endpoints.AdminAuthentication.CsrfHeader, admin.CsrfToken);
+        http.DefaultRequestHeaders.Add(Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
         return http;
     }
 }

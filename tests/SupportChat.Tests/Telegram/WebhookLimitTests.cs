@@ -18,11 +18,11 @@ public sealed class WebhookLimitTests(TestDatabase db, ITestOutputHelper output)
 
     static async Task<HttpStatusCode> PostAsync(HttpClient http, string secret)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramApi.WebhookPath)
+        using var request = new HttpRequestMessage(HttpMethod.Post, TelegramLinks.WebhookPath)
         {
             Content = new StringContent(TelegramHost.Update(TelegramHost.AdminChat, TelegramHost.AdminUser, "hi").ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Add(TelegramApi.SecretHeader, secret);
+        request.Headers.Add(TelegramLinks.SecretHeader, secret);
         return (await http.SendAsync(request)).StatusCode;
     }
 

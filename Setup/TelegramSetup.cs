@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 using SupportChat.Data;
-using SupportChat.Setup;
+using SupportChat.Telegram;
 using Telegram.Bot;
 
-namespace SupportChat.Telegram;
+namespace SupportChat.Setup;
 
 /// <summary>Telegram is optional: off (one start-up line says so) unless Telegram:BotToken is set.</summary>
 public static class TelegramSetup
@@ -13,13 +13,14 @@ public static class TelegramSetup
     public static void AddTelegram(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddValidatedOptions<TelegramOptions>(TelegramOptions.Section, o => o.Errors());
+        // The link endpoints answer while Telegram is off too (status: off; a new link: unavailable).
+        services.AddSingleton<TelegramLinks>();
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{TelegramOptions.Section}:BotToken"]))
         {
             services.AddStartupNote("Telegram is off (Telegram:BotToken is not set): admins are notified in the console only");
             return;
         }
-        var mode = builder.Configuration[$"{TelegramOptions.Section}:Mode"] ?? TelegramOptions.Polling;
+        var mode = builder.Configuration[$"{TelegramOptions.Section}:Mode"] ?? nameof(TelegramMode.Polling);
         services.AddStartupNote($"Telegram is on ({mode})");
         // The client's request logging writes every URL, and a Bot API URL holds the token (/bot<TOKEN>/method).
         services.AddHttpClient(HttpClientName).RemoveAllLoggers();

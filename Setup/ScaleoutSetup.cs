@@ -3,9 +3,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using SupportChat.Conversations;
-using SupportChat.Setup;
+using SupportChat.Scaleout;
 
-namespace SupportChat.Scaleout;
+namespace SupportChat.Setup;
 
 /// <summary>
 /// Several instances behind a load balancer: with Redis:ConnectionString set, conversation events fan out through Redis
@@ -51,25 +51,5 @@ public static class ScaleoutSetup
         services.AddSingleton<ISharedListCache, RedisListCache>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded, ["ready"]);
-    }
-
-    sealed class RedisHealthCheck(IConnectionMultiplexer redis, BackplaneState backplane) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
-        {
-            // Known down: answer at once; the breaker's probe notices the return.
-            if (backplane.DownSince is { } since)
-                return new HealthCheckResult(context.Registration.FailureStatus, $"Redis unreachable since {since:O}");
-            try
-            {
-                var rtt = await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(1), ct);
-                return HealthCheckResult.Healthy($"ping {rtt.TotalMilliseconds:0.#} ms");
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
-            {
-                backplane.ReportFailure(ex);
-                return new HealthCheckResult(context.Registration.FailureStatus, "Redis unreachable", ex);
-            }
-        }
     }
 }

@@ -5,7 +5,7 @@ using SupportChat.Tests.Infrastructure;
 
 namespace SupportChat.Tests.AdminSecurity;
 
-public sealed class AdminTeamTests(TestApp fixture) : IClassFixture<TestApp>
+public sealed class TeamTests(TestApp fixture) : IClassFixture<TestApp>
 {
     readonly SupportChatApp app = fixture.App;
 

@@ -1,17 +1,16 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using SupportChat.Admins;
+using SupportChat.Conversations;
 using SupportChat.Endpoints;
+using SupportChat.Scaleout;
 
 namespace SupportChat.Setup;
 
 /// <summary>Forwarded headers from trusted proxies only, CORS, rate limits, response headers.</summary>
-public static class Security
+public static class SecuritySetup
 {
-    public const string WidgetCors = "widget";
-    public const string VisitorLimit = "visitor";
-    public const string AdminLimit = "admin";
-
     public static void AddSecurity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -26,12 +25,13 @@ public static class Security
 
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<WidgetOptions>>((o, widget) =>
-            o.AddPolicy(WidgetCors, policy => policy
+            o.AddPolicy(Security.WidgetCors, policy => policy
                 .WithOrigins(widget.Value.AllowedOrigins.Select(WidgetOptions.NormalizeOrigin).OfType<string>().ToArray())
                 .WithMethods("GET", "POST")
                 .WithHeaders("Content-Type", "Authorization")));
 
-        services.AddRateLimits();
+        services.AddSingleton<SharedRateLimits>();
+        services.AddSingleton<IRateBudgets>(sp => sp.GetRequiredService<SharedRateLimits>());
     }
 
     public static void UseSecurity(this WebApplication app)

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using OtpNet;
 using QRCoder;
 
-namespace SupportChat.Endpoints;
+namespace SupportChat.Admins;
 
 /// <summary>TOTP secrets (6 digits, 30 s, ±1 step), encrypted at rest with Data Protection.</summary>
 public sealed class AdminTotp(IDataProtectionProvider dataProtection)

@@ -1,10 +1,9 @@
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using SupportChat.Admins;
 using SupportChat.Conversations;
-using SupportChat.Endpoints;
-using SupportChat.Scaleout;
 
-namespace SupportChat.Setup;
+namespace SupportChat.Endpoints;
 
 public sealed class RateLimitOptions
 {
@@ -23,23 +22,16 @@ public sealed class RateLimitOptions
 
 /// <summary>
 /// The HTTP budgets of endpoints marked RequireRateLimiting(Security.VisitorLimit or AdminLimit), shared by every instance
-/// (SharedRateLimits). Runs before admin authentication, so the admin budget is per session only for a session this
+/// (IRateBudgets). Runs before admin authentication, so the admin budget is per session only for a session this
 /// instance has already seen valid; any other request, made-up cookies included, is counted by IP and refused before
 /// it costs a database lookup.
 /// </summary>
 public static class RateLimits
 {
-    public static void AddRateLimits(this IServiceCollection services)
-    {
-        services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section, o => o.Errors());
-        services.AddSingleton<SharedRateLimits>();
-        services.AddSingleton<IRateBudgets>(sp => sp.GetRequiredService<SharedRateLimits>());
-    }
-
     public static void UseRateLimits(this WebApplication app)
     {
-        var limits = app.Services.GetRequiredService<SharedRateLimits>();
-        var sessions = app.Services.GetRequiredService<AdminAuthentication>();
+        var limits = app.Services.GetRequiredService<IRateBudgets>();
+        var sessions = app.Services.GetRequiredService<AdminSessions>();
         var options = app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
         var visitor = RateBudget.PerMinute(Security.VisitorLimit, options.VisitorPerMinute);
         var admin = RateBudget.PerMinute(Security.AdminLimit, options.AdminPerMinute);
@@ -49,7 +41,7 @@ public static class RateLimits
             {
                 null => (null, ""),
                 Security.VisitorLimit => (visitor, IpKey(http)),
-                Security.AdminLimit => (admin, sessions.KnownSessionKey(http) ?? IpKey(http)),
+                Security.AdminLimit => (admin, AdminHttp.KnownSessionKey(http, sessions) ?? IpKey(http)),
                 var other => throw new InvalidOperationException($"No rate limit is named '{other}'"),
             };
             if (budget is not null && await limits.TryTakeAsync(budget, key) is { } retryAfter)
@@ -61,5 +53,5 @@ public static class RateLimits
         });
     }
 
-    public static string IpKey(HttpContext http) => "ip:" + (AdminAuthentication.ClientIp(http) ?? "unknown");
+    public static string IpKey(HttpContext http) => "ip:" + (RequestOrigins.Of(http).Ip ?? "unknown");
 }
