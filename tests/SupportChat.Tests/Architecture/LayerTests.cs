@@ -93,12 +93,11 @@ public sealed partial class LayerTests
         Assert.True(tooLong.Count == 0, "Split these, or say why not in their first comment (mention 'lines'):\n" + string.Join("\n", tooLong));
     }
 
-    static bool FirstCommentGivesReason(string[] lines)
-    {
-        var first = lines.SkipWhile(l => l.TrimStart().StartsWith("using ", StringComparison.Ordinal) || l.Trim().Length == 0).FirstOrDefault()?.TrimStart() ?? "";
-        return (first.StartsWith("//", StringComparison.Ordinal) || first.StartsWith("/*", StringComparison.Ordinal))
-            && first.Contains("lines", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>The comment block the file opens with (after its using lines) mentions its length.</summary>
+    static bool FirstCommentGivesReason(string[] lines) =>
+        lines.SkipWhile(l => l.TrimStart().StartsWith("using ", StringComparison.Ordinal) || l.Trim().Length == 0)
+            .TakeWhile(l => l.TrimStart() is var t && (t.StartsWith("//", StringComparison.Ordinal) || t.StartsWith("/*", StringComparison.Ordinal) || t.StartsWith('*')))
+            .Any(l => l.Contains("lines", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Every reference against the rules, as "path: Folder imports Other".</summary>
     public static List<string> Violations(IReadOnlyList<SourceFile> sources)
