@@ -220,7 +220,7 @@ public sealed class AdminAuthentication
 
 public static class AdminAuthenticationMiddleware
 {
-    sealed class RequiresAdmin;
+    public sealed class RequiresAdmin;
 
     /// <summary>
     /// Every endpoint here needs a live admin session; state-changing requests also need the session's CSRF token
