@@ -39,7 +39,7 @@ builder.AddTelegram();
 
 // Health checks, Prometheus metrics and the OpenAPI document.
 builder.Services.AddHealth();
-builder.Services.AddOpenApi();
+builder.Services.AddApiDocument();
 
 return StartupFailure.RunOrExit(log, () =>
 {

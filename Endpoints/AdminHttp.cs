@@ -16,7 +16,7 @@ public static class AdminHttp
     public const string CsrfHeader = "X-CSRF-Token";
     const string ItemKey = nameof(AdminPrincipal);
 
-    sealed class RequiresAdmin;
+    public sealed class RequiresAdmin;
 
     /// <summary>Sets the new session's cookie on the response.</summary>
     public static AdminPrincipal SetCookie(HttpContext http, StartedSession session)

@@ -16,48 +16,39 @@ public sealed record ApiError(string Error, string Message)
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? TraceId { get; init; }
 
-    public static IResult BadRequest(string message) => Result(StatusCodes.Status400BadRequest, "bad_request", message);
-    public static IResult Unauthorized(string message = "Log in first.") => Result(StatusCodes.Status401Unauthorized, "unauthorized", message);
-    public static IResult Forbidden(string message) => Result(StatusCodes.Status403Forbidden, "forbidden", message);
-    public static IResult NotFound(string message) => Result(StatusCodes.Status404NotFound, "not_found", message);
-    public static IResult Conflict(string message) => Result(StatusCodes.Status409Conflict, "conflict", message);
-    public static IResult Unavailable(string message) => Result(StatusCodes.Status503ServiceUnavailable, "unavailable", message);
-    public static IResult TooLarge(string message) => Result(StatusCodes.Status413PayloadTooLarge, "too_large", message);
+    public static BadRequestError BadRequest(string message) => new(Of(ProblemCode.BadRequest, message));
+    public static UnauthorizedError Unauthorized(string message = "Log in first.") => new(Of(ProblemCode.Unauthorized, message));
+    public static ForbiddenError Forbidden(string message) => new(Of(ProblemCode.Forbidden, message));
+    public static NotFoundError NotFound(string message) => new(Of(ProblemCode.NotFound, message));
+    public static ConflictError Conflict(string message) => new(Of(ProblemCode.Conflict, message));
+    public static UnavailableError Unavailable(string message) => new(Of(ProblemCode.Unavailable, message));
+    public static TooLargeError TooLarge(string message) => new(Of(ProblemCode.TooLarge, message));
     /// <summary>An attachment whose bytes are not of an allowed type (whatever its name or header claims).</summary>
-    public static IResult UnsupportedType(string message) => Result(StatusCodes.Status415UnsupportedMediaType, "unsupported_type", message);
+    public static UnsupportedTypeError UnsupportedType(string message) => new(Of(ProblemCode.UnsupportedType, message));
 
-    public static IResult RateLimited(TimeSpan retryAfter, string message = "Too many requests; try again later.") =>
-        new RateLimitedResult(retryAfter, new ApiError("rate_limited", message));
+    public static RateLimitedError RateLimited(TimeSpan retryAfter, string message = "Too many requests; try again later.") =>
+        new(retryAfter, Of(ProblemCode.RateLimited, message));
 
-    /// <summary>The one mapping of the domain's refusals to HTTP.</summary>
-    public static IResult From(Problem problem) => problem.Code == ProblemCode.RateLimited
-        ? RateLimited(problem.RetryAfter ?? TimeSpan.FromSeconds(1), problem.Message)
-        : Result(StatusOf(problem.Code), problem.Code.Wire(), problem.Message);
-
-    public static int StatusOf(ProblemCode code) => code switch
+    /// <summary>The one mapping of the domain's refusals to HTTP: the typed result of the problem's status (As picks it from a handler's declared results).</summary>
+    public static ApiErrorResult From(Problem problem)
     {
-        ProblemCode.BadRequest => StatusCodes.Status400BadRequest,
-        ProblemCode.TooLarge => StatusCodes.Status413PayloadTooLarge,
-        ProblemCode.UnsupportedType => StatusCodes.Status415UnsupportedMediaType,
-        ProblemCode.RateLimited => StatusCodes.Status429TooManyRequests,
-        ProblemCode.Unauthorized or ProblemCode.SessionEnded => StatusCodes.Status401Unauthorized,
-        ProblemCode.Forbidden => StatusCodes.Status403Forbidden,
-        ProblemCode.NotFound => StatusCodes.Status404NotFound,
-        ProblemCode.Conflict => StatusCodes.Status409Conflict,
-        ProblemCode.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        _ => throw new ArgumentOutOfRangeException(nameof(code), code, null),
-    };
-
-    static IResult Result(int status, string code, string message) => TypedResults.Json(new ApiError(code, message), statusCode: status);
-
-    sealed class RateLimitedResult(TimeSpan retryAfter, ApiError error) : IResult
-    {
-        public Task ExecuteAsync(HttpContext http)
+        var error = Of(problem.Code, problem.Message);
+        return problem.Code switch
         {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString();
-            return TypedResults.Json(error, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(http);
-        }
+            ProblemCode.BadRequest => new BadRequestError(error),
+            ProblemCode.TooLarge => new TooLargeError(error),
+            ProblemCode.UnsupportedType => new UnsupportedTypeError(error),
+            ProblemCode.RateLimited => new RateLimitedError(problem.RetryAfter ?? TimeSpan.FromSeconds(1), error),
+            ProblemCode.Unauthorized or ProblemCode.SessionEnded => new UnauthorizedError(error),
+            ProblemCode.Forbidden => new ForbiddenError(error),
+            ProblemCode.NotFound => new NotFoundError(error),
+            ProblemCode.Conflict => new ConflictError(error),
+            ProblemCode.Unavailable => new UnavailableError(error),
+            _ => throw new ArgumentOutOfRangeException(nameof(problem), problem.Code, null),
+        };
     }
+
+    static ApiError Of(ProblemCode code, string message) => new(code.Wire(), message);
 }
 
 public static partial class ApiErrorHandling
@@ -95,7 +86,7 @@ public static partial class ApiErrorHandling
             if (!http.Response.HasStarted && http.Response.ContentLength is null or 0 && http.Request.Path.StartsWithSegments("/api")
                 && http.Response.StatusCode is >= 400 and < 500)
             {
-                var error = http.Response.StatusCode switch
+                ApiErrorResult error = http.Response.StatusCode switch
                 {
                     StatusCodes.Status413PayloadTooLarge => ApiError.TooLarge("The request body is too large."),
                     StatusCodes.Status404NotFound => ApiError.NotFound("No such API endpoint."),

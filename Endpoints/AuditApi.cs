@@ -22,7 +22,7 @@ public static class AuditApi
     sealed record Row(long Id, DateTime At, long? AdminId, string? AdminUsername, string Action, string? Ip, string? UserAgent,
         string? TargetType, string? TargetId, string Details);
 
-    static async Task<IResult> List([AsParameters] AuditQuery q, NpgsqlDataSource db)
+    static async Task<Results<Ok<AuditPage>, BadRequestError>> List([AsParameters] AuditQuery q, NpgsqlDataSource db)
     {
         var limit = q.Limit ?? 50;
         if (limit is < 1 or > 200) return ApiError.BadRequest("limit is 1 to 200.");

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
@@ -27,13 +28,12 @@ public static partial class CannedRepliesApi
     [GeneratedRegex("^[a-z0-9_-]{1,32}$")]
     private static partial Regex ShortcutPattern();
 
-    static async Task<IResult> ListAsync(NpgsqlDataSource db) => TypedResults.Ok(await CannedReplyStore.ListAsync(db));
+    static async Task<Ok<IReadOnlyList<CannedReply>>> ListAsync(NpgsqlDataSource db) => TypedResults.Ok(await CannedReplyStore.ListAsync(db));
 
-    static async Task<IResult> AddAsync(CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    static async Task<Results<Created<CannedReply>, BadRequestError, ConflictError>> AddAsync(
+        CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
     {
-        var valid = Validate(request);
-        if (valid.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
-        var (shortcut, title, body) = (valid.Value!.Shortcut!, valid.Value.Title!, valid.Value.Body!);
+        if (Invalid(request, out var shortcut, out var title, out var body) is { } invalid) return invalid;
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         try
@@ -50,11 +50,10 @@ public static partial class CannedRepliesApi
         }
     }
 
-    static async Task<IResult> UpdateAsync(long id, CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    static async Task<Results<Ok<CannedReply>, BadRequestError, NotFoundError, ConflictError>> UpdateAsync(
+        long id, CannedReplyRequest? request, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
     {
-        var valid = Validate(request);
-        if (valid.Error is { } invalid) return ApiError.BadRequest(invalid.Message);
-        var (shortcut, title, body) = (valid.Value!.Shortcut!, valid.Value.Title!, valid.Value.Body!);
+        if (Invalid(request, out var shortcut, out var title, out var body) is { } invalid) return invalid;
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
         try
@@ -72,7 +71,7 @@ public static partial class CannedRepliesApi
         }
     }
 
-    static async Task<IResult> DeleteAsync(long id, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
+    static async Task<Results<NoContent, NotFoundError>> DeleteAsync(long id, AdminPrincipal admin, HttpContext http, NpgsqlDataSource db)
     {
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
@@ -83,17 +82,17 @@ public static partial class CannedRepliesApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>The cleaned shortcut (lower case), title and body, or what is wrong with them.</summary>
-    static Outcome<CannedReplyRequest> Validate(CannedReplyRequest? r)
+    /// <summary>What is wrong with the request, or null and its cleaned shortcut (lower case), title and body.</summary>
+    static BadRequestError? Invalid(CannedReplyRequest? r, out string shortcut, out string title, out string body)
     {
-        var shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
-        var title = r?.Title?.Trim() ?? "";
-        var body = r?.Body is null ? "" : MessageText.Normalize(r.Body);
-        if (!ShortcutPattern().IsMatch(shortcut)) return new Problem(ProblemCode.BadRequest, "shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
-        if (title.Length > MaxTitleChars) return new Problem(ProblemCode.BadRequest, $"title is at most {MaxTitleChars} characters.");
-        if (body.Length == 0 || MessageText.Length(body) > MaxBodyChars) return new Problem(ProblemCode.BadRequest, $"body is 1 to {MaxBodyChars} characters.");
-        return new CannedReplyRequest(shortcut, title, body);
+        shortcut = r?.Shortcut?.Trim().ToLowerInvariant() ?? "";
+        title = r?.Title?.Trim() ?? "";
+        body = r?.Body is null ? "" : MessageText.Normalize(r.Body);
+        if (!ShortcutPattern().IsMatch(shortcut)) return ApiError.BadRequest("shortcut is 1 to 32 of a-z, 0-9, '_' and '-'.");
+        if (title.Length > MaxTitleChars) return ApiError.BadRequest($"title is at most {MaxTitleChars} characters.");
+        if (body.Length == 0 || MessageText.Length(body) > MaxBodyChars) return ApiError.BadRequest($"body is 1 to {MaxBodyChars} characters.");
+        return null;
     }
 
-    static IResult Duplicate(string shortcut) => ApiError.Conflict($"Another canned reply has the shortcut '{shortcut}'.");
+    static ConflictError Duplicate(string shortcut) => ApiError.Conflict($"Another canned reply has the shortcut '{shortcut}'.");
 }

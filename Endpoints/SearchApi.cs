@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SupportChat.Data;
 using SupportChat.Admins;
@@ -30,7 +31,7 @@ public static class SearchApi
     /// Messages newest first, keyset-paged on the message id (before = the previous page's nextCursor). Visitors whose
     /// name or e-mail contains q (at least 3 characters) come first, on the first page only.
     /// </summary>
-    static async Task<IResult> SearchAsync(NpgsqlDataSource db, string? q, string? before, int? limit)
+    static async Task<Results<Ok<SearchResults>, BadRequestError>> SearchAsync(NpgsqlDataSource db, string? q, string? before, int? limit)
     {
         var text = q?.Trim();
         if (string.IsNullOrEmpty(text) || text.Length > MaxQueryChars) return ApiError.BadRequest($"q must be 1 to {MaxQueryChars} characters.");
