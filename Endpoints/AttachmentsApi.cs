@@ -29,7 +29,8 @@ public static class AttachmentsApi
 
     public static void MapAttachments(this WebApplication app)
     {
-        var visitor = app.MapGroup("/api/visitor/attachments").WithTags("Attachments").RequireCors(Security.WidgetCors).RequireRateLimiting(Security.VisitorLimit);
+        var visitor = app.MapGroup("/api/visitor/attachments").WithTags("Attachments").RequireCors(Security.WidgetCors).RequireRateLimiting(Security.VisitorLimit)
+            .RequireVisitorToken();
         visitor.MapPost("/", VisitorUploadAsync);
         visitor.MapGet("/{id:guid}", VisitorDownloadAsync);
         visitor.MapGet("/{id:guid}/thumbnail", VisitorThumbnailAsync);
