@@ -112,12 +112,6 @@ sealed partial class SocketSession(
     async Task HandleAsync(ClientFrame f)
     {
         var s = sender!;
-        if (admin is not null && adminAuth!.HasEnded(admin))
-        {
-            Refuse(new Problem(ProblemCode.SessionEnded, "This admin session has ended; log in again."), f.ClientMsgId);
-            connection.RequestClose(CloseCodes.SessionEnded, "session ended");
-            return;
-        }
         Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
         if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
         {
@@ -126,6 +120,12 @@ sealed partial class SocketSession(
         }
         try
         {
+            if (admin is not null && await HasEndedAsync(admin, f.Type))
+            {
+                Refuse(new Problem(ProblemCode.SessionEnded, "This admin session has ended; log in again."), f.ClientMsgId);
+                connection.RequestClose(CloseCodes.SessionEnded, "session ended");
+                return;
+            }
             switch (f.Type)
             {
                 case "send":

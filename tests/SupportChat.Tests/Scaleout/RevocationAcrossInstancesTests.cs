@@ -107,6 +107,38 @@ public sealed class RevocationAcrossInstancesTests(TestDatabase database, ITestO
     }
 }
 
+/// <summary>
+/// With Redis down the notice of a revocation cannot reach the other instance, whose periodic check (60 s here) is far
+/// off: a frame the revoked session sends there is still refused, because the socket asks the database before it acts.
+/// </summary>
+public sealed class RevokedFramesWithoutTheNoticeTests(TestDatabase database) : TwoInstancesTest(database)
+{
+    protected override Dictionary<string, string?> Settings => new() { ["Realtime:AdminSessionCheckSeconds"] = "60" };
+
+    [Fact]
+    public async Task A_send_on_the_other_instance_after_the_revocation_answered_is_refused_and_not_stored()
+    {
+        var victim = await TestAdmins.SignInAsync(db.ConnectionString);
+        var visitor = await b.StartVisitorAsync();
+        var (onB, _) = await b.ConnectAdminAsync(victim);
+        await using var _1 = onB;
+        await onB.SendAsync(new { type = "send", conversationId = visitor.ConversationId, clientMsgId = "before", body = "before" });
+        Assert.Equal("before", (await onB.ReceiveAsync("ack")).GetProperty("clientMsgId").GetString());
+        await redis.StopAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await TestAdmins.CreateClient(a.App, victim).PostAsync("/api/admin/logout", null)).StatusCode);
+
+        await onB.SendAsync(new { type = "send", conversationId = visitor.ConversationId, clientMsgId = "after", body = "after" });
+        var refusal = await onB.ReceiveAsync("error");
+        Assert.Equal("session_ended", refusal.GetProperty("error").GetString());
+        Assert.Equal("after", refusal.GetProperty("clientMsgId").GetString());
+        Assert.Equal((WebSocketCloseStatus)4403, await onB.ExpectCloseAsync());
+
+        await using var c = new NpgsqlConnection(db.ConnectionString);
+        Assert.Equal(["before"], await c.QueryAsync<string>("SELECT client_msg_id FROM messages WHERE conversation_id = @ConversationId",
+            new { visitor.ConversationId }));
+    }
+}
+
 /// <summary>With Redis down a revocation cannot travel; the other instance's periodic session check still ends the socket.</summary>
 public sealed class RevocationWhileRedisIsDownTests(TestDatabase database, ITestOutputHelper output) : TwoInstancesTest(database)
 {
