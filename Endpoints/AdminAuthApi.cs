@@ -33,11 +33,13 @@ public static class AdminAuthApi
         admin.MapDelete("/sessions/{id:long}", RevokeSession);
     }
 
-    static async Task<IResult> Login(LoginRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
+    static async Task<Results<Ok<SignedIn>, BadRequestError, UnauthorizedError, ForbiddenError, RateLimitedError>> Login(
+        LoginRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
     {
         if (!AdminHttp.IsSameOrigin(http, s.Server.Value.BaseUrl)) return ApiError.Forbidden("Log in from the admin console.");
         var (session, problem) = await s.Login.LoginAsync(body?.Username, body?.Code, RequestOrigins.Of(http));
-        return problem is not null ? ApiError.From(problem) : TypedResults.Ok(SignedIn(AdminHttp.SetCookie(http, session!)));
+        if (problem is not null) return ApiError.From(problem).As<Ok<SignedIn>, BadRequestError, UnauthorizedError, ForbiddenError, RateLimitedError>();
+        return TypedResults.Ok(SignedIn(AdminHttp.SetCookie(http, session!)));
     }
 
     static SignedIn SignedIn(AdminPrincipal p) => new(new AdminSummary(p.AdminId, p.Username, p.DisplayName), p.CsrfToken, p.ExpiresAt);
@@ -66,24 +68,29 @@ public static class AdminAuthApi
         return TypedResults.Ok(rows.Select(r => new SessionInfo(r.Id, r.CreatedAt, r.LastSeenAt, r.ExpiresAt, r.UserAgent, r.Ip, r.Id == admin.SessionId)).ToList());
     }
 
-    static async Task<IResult> RevokeSession(long id, AdminPrincipal admin, HttpContext http, [AsParameters] AdminAuthServices s)
+    static async Task<Results<NoContent, NotFoundError>> RevokeSession(long id, AdminPrincipal admin, HttpContext http, [AsParameters] AdminAuthServices s)
     {
         var revoked = await s.Sessions.RevokeAsync(admin.AdminId, id, "revoked_by_admin",
             AdminAudit.Of(RequestOrigins.Of(http), "session.revoked", admin.AdminId, "admin_session", id.ToString(), new { reason = "revoked_by_admin" }));
         return revoked == 0 ? ApiError.NotFound("No such live session of yours.") : TypedResults.NoContent();
     }
 
-    static async Task<IResult> StartEnrollment(EnrollmentStartRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
+    static async Task<Results<Ok<EnrollmentOffer>, BadRequestError, ForbiddenError, NotFoundError>> StartEnrollment(
+        EnrollmentStartRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
     {
         if (!AdminHttp.IsSameOrigin(http, s.Server.Value.BaseUrl)) return ApiError.Forbidden("Enroll from the enrollment page.");
         var (offer, problem) = await s.Enrollment.OpenAsync(body?.Token);
-        return problem is not null ? ApiError.From(problem) : TypedResults.Ok(offer);
+        if (problem is not null) return ApiError.From(problem).As<Ok<EnrollmentOffer>, BadRequestError, ForbiddenError, NotFoundError>();
+        return TypedResults.Ok(offer!);
     }
 
-    static async Task<IResult> CompleteEnrollment(EnrollmentCompleteRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
+    static async Task<Results<Ok<SignedIn>, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError>> CompleteEnrollment(
+        EnrollmentCompleteRequest? body, HttpContext http, [AsParameters] AdminAuthServices s)
     {
         if (!AdminHttp.IsSameOrigin(http, s.Server.Value.BaseUrl)) return ApiError.Forbidden("Enroll from the enrollment page.");
         var (session, problem) = await s.Enrollment.CompleteAsync(body?.Token, body?.Code, RequestOrigins.Of(http));
-        return problem is not null ? ApiError.From(problem) : TypedResults.Ok(SignedIn(AdminHttp.SetCookie(http, session!)));
+        if (problem is not null)
+            return ApiError.From(problem).As<Ok<SignedIn>, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError>();
+        return TypedResults.Ok(SignedIn(AdminHttp.SetCookie(http, session!)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -10,6 +11,9 @@ using SupportChat.Data;
 using SupportChat.Sockets;
 
 namespace SupportChat.Endpoints;
+
+using Upload = Results<Ok<SentMessage>, UnauthorizedError, Results<BadRequestError, ForbiddenError, NotFoundError, TooLargeError, UnsupportedTypeError, RateLimitedError>>;
+using Download = Results<FileStreamHttpResult, FileContentHttpResult, UnauthorizedError, NotFoundError>;
 
 /// <summary>
 /// Files in conversations. Uploads are multipart/form-data with a "file" part, and optionally "clientMsgId", "caption" and
@@ -32,33 +36,36 @@ public static class AttachmentsApi
         var visitor = app.MapGroup("/api/visitor/attachments").WithTags("Attachments").RequireCors(Security.WidgetCors).RequireRateLimiting(Security.VisitorLimit)
             .RequireVisitorToken();
         visitor.MapPost("/", VisitorUploadAsync);
-        visitor.MapGet("/{id:guid}", VisitorDownloadAsync);
-        visitor.MapGet("/{id:guid}/thumbnail", VisitorThumbnailAsync);
+        visitor.MapGet("/{id:guid}", VisitorDownloadAsync).ProducesFile();
+        visitor.MapGet("/{id:guid}/thumbnail", VisitorThumbnailAsync).ProducesFile();
 
         var admin = app.MapGroup("/api/admin").WithTags("Attachments").RequireAdmin().RequireRateLimiting(Security.AdminLimit);
         admin.MapPost("/conversations/{id:guid}/attachments", AdminUploadAsync);
-        admin.MapGet("/attachments/{id:guid}", AdminDownloadAsync);
-        admin.MapGet("/attachments/{id:guid}/thumbnail", AdminThumbnailAsync);
+        admin.MapGet("/attachments/{id:guid}", AdminDownloadAsync).ProducesFile();
+        admin.MapGet("/attachments/{id:guid}/thumbnail", AdminThumbnailAsync).ProducesFile();
     }
+
+    // The bytes' type is the one decided at upload; the document can only say "a file".
+    static RouteHandlerBuilder ProducesFile(this RouteHandlerBuilder route) => route.Produces<Stream>(StatusCodes.Status200OK, "application/octet-stream");
 
     sealed record Services(NpgsqlDataSource Db, Attachments Attachments, IOptions<AttachmentOptions> Options, VisitorSessions Visitors);
 
-    static async Task<IResult> VisitorUploadAsync(HttpContext http, [AsParameters] Services s)
+    static async Task<Upload> VisitorUploadAsync(HttpContext http, [AsParameters] Services s)
     {
         if (await VisitorApi.AuthenticateAsync(http, s.Visitors) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         return await UploadAsync(http, s, Sender.Visitor(visitor), visitor.ConversationId);
     }
 
-    static Task<IResult> AdminUploadAsync(HttpContext http, AdminPrincipal admin, [AsParameters] Services s, Guid id) =>
+    static Task<Upload> AdminUploadAsync(HttpContext http, AdminPrincipal admin, [AsParameters] Services s, Guid id) =>
         UploadAsync(http, s, admin.AsSender(RequestOrigins.Of(http)), id);
 
-    static async Task<IResult> UploadAsync(HttpContext http, Services s, Sender sender, Guid conversationId)
+    static async Task<Upload> UploadAsync(HttpContext http, Services s, Sender sender, Guid conversationId)
     {
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = s.Options.Value.MaxBytes + RequestOverheadBytes;
         if (!MediaTypeHeaderValue.TryParse(http.Request.ContentType, out var mediaType) || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
-            return ApiError.BadRequest("Expected multipart/form-data with a file part.");
+            return Refused(ApiError.BadRequest("Expected multipart/form-data with a file part."));
 
         var reader = new MultipartReader(boundary, http.Request.Body) { HeadersLengthLimit = MaxFieldBytes };
         SpooledFile? file = null;
@@ -73,13 +80,13 @@ public static class AttachmentsApi
                 {
                     case "file" when file is null:
                         var spooled = await s.Attachments.SpoolAsync(section.Body, http.RequestAborted);
-                        if (spooled.Error is { } refused) return ApiError.From(refused);
+                        if (spooled.Error is { } refused) return Refused(ApiError.From(refused));
                         file = spooled.Value;
                         fileName = HeaderUtilities.RemoveQuotes(part.FileNameStar.HasValue ? part.FileNameStar : part.FileName).Value;
                         break;
                     case "thumbnail":
                         thumbnail = await ReadSmallAsync(section.Body, AttachmentOptions.MaxThumbnailBytes, http.RequestAborted);
-                        if (thumbnail is null) return ApiError.BadRequest($"The thumbnail is larger than {AttachmentOptions.MaxThumbnailBytes} bytes.");
+                        if (thumbnail is null) return Refused(ApiError.BadRequest($"The thumbnail is larger than {AttachmentOptions.MaxThumbnailBytes} bytes."));
                         break;
                     case "caption":
                         caption = await ReadFieldAsync(section.Body, http.RequestAborted);
@@ -89,21 +96,24 @@ public static class AttachmentsApi
                         break;
                 }
             }
-            if (file is null) return ApiError.BadRequest("Expected multipart/form-data with a file part.");
+            if (file is null) return Refused(ApiError.BadRequest("Expected multipart/form-data with a file part."));
             var sent = await s.Attachments.SendAsync(sender, conversationId, file, new UploadDetails(fileName, caption, clientMsgId, thumbnail), http.RequestAborted);
-            if (sent.Error is { } error) return ApiError.From(error);
+            if (sent.Error is { } error) return Refused(ApiError.From(error));
             var m = sent.Value!.Message;
             return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate) { Attachment = AttachmentView.From(m) });
         }
         catch (InvalidDataException ex)
         {
-            return ApiError.BadRequest($"The multipart body is malformed: {ex.Message}");
+            return Refused(ApiError.BadRequest($"The multipart body is malformed: {ex.Message}"));
         }
         finally
         {
             file?.Dispose();
         }
     }
+
+    // What the upload's file, its parts or the message it makes can be refused for.
+    static Upload Refused(ApiErrorResult e) => e.As<BadRequestError, ForbiddenError, NotFoundError, TooLargeError, UnsupportedTypeError, RateLimitedError>();
 
     static async Task<byte[]?> ReadSmallAsync(Stream body, int max, CancellationToken ct)
     {
@@ -121,7 +131,7 @@ public static class AttachmentsApi
     static async Task<string?> ReadFieldAsync(Stream body, CancellationToken ct) =>
         await ReadSmallAsync(body, MaxFieldBytes, ct) is { } bytes ? Encoding.UTF8.GetString(bytes) : throw new InvalidDataException("a field is too long");
 
-    static async Task<IResult> VisitorDownloadAsync(HttpContext http, [AsParameters] Services s, Guid id, bool thumbnail = false)
+    static async Task<Download> VisitorDownloadAsync(HttpContext http, [AsParameters] Services s, Guid id, bool thumbnail = false)
     {
         if (await VisitorApi.AuthenticateAsync(http, s.Visitors) is not { } visitor) return ApiError.Unauthorized("Send the visitor token as Authorization: Bearer <token>.");
         var file = await AttachmentStore.FindAsync(s.Db, id);
@@ -130,23 +140,23 @@ public static class AttachmentsApi
         return await ServeAsync(http, s, file, thumbnail);
     }
 
-    static Task<IResult> VisitorThumbnailAsync(HttpContext http, [AsParameters] Services s, Guid id) => VisitorDownloadAsync(http, s, id, thumbnail: true);
+    static Task<Download> VisitorThumbnailAsync(HttpContext http, [AsParameters] Services s, Guid id) => VisitorDownloadAsync(http, s, id, thumbnail: true);
 
-    static async Task<IResult> AdminDownloadAsync(HttpContext http, [AsParameters] Services s, Guid id, bool thumbnail = false)
+    static async Task<Download> AdminDownloadAsync(HttpContext http, [AsParameters] Services s, Guid id, bool thumbnail = false)
     {
         var file = await AttachmentStore.FindAsync(s.Db, id);
         return file is null ? NoSuchFile() : await ServeAsync(http, s, file, thumbnail);
     }
 
-    static Task<IResult> AdminThumbnailAsync(HttpContext http, [AsParameters] Services s, Guid id) => AdminDownloadAsync(http, s, id, thumbnail: true);
+    static Task<Download> AdminThumbnailAsync(HttpContext http, [AsParameters] Services s, Guid id) => AdminDownloadAsync(http, s, id, thumbnail: true);
 
-    static IResult NoSuchFile() => ApiError.NotFound("No such attachment.");
+    static NotFoundError NoSuchFile() => ApiError.NotFound("No such attachment.");
 
     /// <summary>
     /// The bytes with the type decided at upload, never sniffed, never run: a sandbox CSP with nothing allowed, and
     /// Content-Disposition attachment for everything but images (shown inline).
     /// </summary>
-    static async Task<IResult> ServeAsync(HttpContext http, Services s, AttachmentFile file, bool thumbnail)
+    static async Task<Download> ServeAsync(HttpContext http, Services s, AttachmentFile file, bool thumbnail)
     {
         var headers = http.Response.Headers;
         headers.ContentSecurityPolicy = "sandbox; default-src 'none'";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SupportChat.Conversations;
 using SupportChat.Data;
@@ -54,7 +55,7 @@ public static class ConversationsApi
     }
 
     /// <summary>Newest activity first; filters by status, assignee, tag and unread, combined; cursor is the previous page's nextCursor.</summary>
-    static async Task<IResult> ListAsync(NpgsqlDataSource db, ConversationListCache cache, IPresence presence, AdminPrincipal admin,
+    static async Task<Results<Ok<ConversationList>, BadRequestError>> ListAsync(NpgsqlDataSource db, ConversationListCache cache, IPresence presence, AdminPrincipal admin,
         [AsParameters] ListQuery query)
     {
         var parsed = ParseFilter(query, admin);
@@ -106,7 +107,7 @@ public static class ConversationsApi
     }
 
     /// <summary>One conversation as the list shows it.</summary>
-    static async Task<IResult> GetAsync(NpgsqlDataSource db, IPresence presence, Guid id)
+    static async Task<Results<Ok<ConversationListItem>, NotFoundError>> GetAsync(NpgsqlDataSource db, IPresence presence, Guid id)
     {
         if (await ConversationStore.SummaryAsync(db, id) is not { } row) return ApiError.NotFound("No such conversation.");
         var online = await presence.OnlineVisitorsAsync([row.Id]);
@@ -117,32 +118,33 @@ public static class ConversationsApi
         r.VisitorReadSeq, r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online,
         r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt, r.AssignedAdminId, r.AssignedAdminName, r.Tags);
 
-    static async Task<IResult> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
+    static async Task<Results<Ok<MessageList>, BadRequestError, ForbiddenError, NotFoundError>> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)
     {
         var page = await conversations.HistoryAsync(admin.AsSender(RequestOrigins.Of(http)), id, before, limit);
-        return page.Error is { } error
-            ? ApiError.From(error)
-            : TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
+        if (page.Error is { } error) return ApiError.From(error).As<Ok<MessageList>, BadRequestError, ForbiddenError, NotFoundError>();
+        return TypedResults.Ok(new MessageList(page.Value!.Messages.Select(MessageView.From).ToList(), page.Value.HasMore));
     }
 
     /// <summary>An admin reply (or, with note: true, a private note) over HTTP: the same path as from the admin socket.</summary>
-    static async Task<IResult> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
+    static async Task<Results<Ok<SentMessage>, BadRequestError, ForbiddenError, NotFoundError, TooLargeError, RateLimitedError>> ReplyAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AdminReplyRequest request)
     {
         var sent = await conversations.SendAsync(admin.AsSender(RequestOrigins.Of(http)), id, request.ClientMsgId, request.Body, http.RequestAborted, request.Note == true);
-        if (sent.Error is { } error) return ApiError.From(error);
+        if (sent.Error is { } error)
+            return ApiError.From(error).As<Ok<SentMessage>, BadRequestError, ForbiddenError, NotFoundError, TooLargeError, RateLimitedError>();
         var m = sent.Value!.Message;
         return TypedResults.Ok(new SentMessage(m.ConversationId, m.ClientMsgId!, m.Seq, m.Id, m.CreatedAt, sent.Value.Duplicate));
     }
 
     /// <summary>Close, reopen or set pending: the same path as /close from Telegram.</summary>
-    static async Task<IResult> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
+    static async Task<Results<Ok<StatusRequest>, BadRequestError, ForbiddenError, NotFoundError>> SetStatusAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, StatusRequest? request)
     {
         var changed = await conversations.SetStatusAsync(admin.AsSender(RequestOrigins.Of(http)), id, request?.Status);
-        return changed.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new StatusRequest(changed.Value!.Status.Wire()));
+        if (changed.Error is { } error) return ApiError.From(error).As<Ok<StatusRequest>, BadRequestError, ForbiddenError, NotFoundError>();
+        return TypedResults.Ok(new StatusRequest(changed.Value!.Status.Wire()));
     }
 
     /// <summary>Assign to an active admin, or to nobody with adminId null: the same path from every transport.</summary>
-    static async Task<IResult> AssignAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AssignRequest? request)
+    static async Task<Results<Ok<Assignment>, BadRequestError, ForbiddenError, NotFoundError>> AssignAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, AssignRequest? request)
     {
         long? adminId = null;
         switch (request?.AdminId.ValueKind)
@@ -152,11 +154,9 @@ public static class ConversationsApi
             default: return ApiError.BadRequest("The body is { \"adminId\": an admin's id, or null for nobody }.");
         }
         var assigned = await conversations.AssignAsync(admin.AsSender(RequestOrigins.Of(http)), id, adminId);
-        return assigned.Error is { } error
-            ? ApiError.From(error)
-            : TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));
+        if (assigned.Error is { } error) return ApiError.From(error).As<Ok<Assignment>, BadRequestError, ForbiddenError, NotFoundError>();
+        return TypedResults.Ok(new Assignment(id, assigned.Value!.AdminId, assigned.Value.AdminName));
     }
-
 
     static string EncodeCursor(DateTime at, Guid id) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{at.Ticks.ToString(CultureInfo.InvariantCulture)}:{id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');

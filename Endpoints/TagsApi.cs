@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using SupportChat.Conversations;
 using SupportChat.Data;
 using SupportChat.Admins;
@@ -25,36 +26,38 @@ public static class TagsApi
         onConversation.MapDelete("/{tagId:long}", DetachAsync);
     }
 
-    static async Task<IResult> ListAsync(Tags tags) => TypedResults.Ok(await tags.ListAsync());
+    static async Task<Ok<IReadOnlyList<Tag>>> ListAsync(Tags tags) => TypedResults.Ok(await tags.ListAsync());
 
-    static async Task<IResult> AddAsync(TagRequest? request, AdminPrincipal admin, HttpContext http, Tags tags)
+    static async Task<Results<Created<Tag>, BadRequestError, ForbiddenError, ConflictError>> AddAsync(TagRequest? request, AdminPrincipal admin, HttpContext http, Tags tags)
     {
         var added = await tags.AddAsync(SenderOf(admin, http), request?.Name, request?.Color);
-        return added.Error is { } error ? ApiError.From(error) : TypedResults.Created($"/api/admin/tags/{added.Value!.Id}", added.Value);
+        return added.Error is { } error ? ApiError.From(error).As<Created<Tag>, BadRequestError, ForbiddenError, ConflictError>() : TypedResults.Created($"/api/admin/tags/{added.Value!.Id}", added.Value);
     }
 
-    static async Task<IResult> UpdateAsync(long id, TagRequest? request, AdminPrincipal admin, HttpContext http, Tags tags)
+    static async Task<Results<Ok<Tag>, BadRequestError, ForbiddenError, NotFoundError, ConflictError>> UpdateAsync(long id, TagRequest? request, AdminPrincipal admin, HttpContext http, Tags tags)
     {
         var updated = await tags.UpdateAsync(SenderOf(admin, http), id, request?.Name, request?.Color);
-        return updated.Error is { } error ? ApiError.From(error) : TypedResults.Ok(updated.Value);
+        return updated.Error is { } error
+            ? ApiError.From(error).As<Ok<Tag>, BadRequestError, ForbiddenError, NotFoundError, ConflictError>()
+            : TypedResults.Ok(updated.Value!);
     }
 
     /// <summary>Deleting a tag takes it off every conversation that carried it.</summary>
-    static async Task<IResult> DeleteAsync(long id, AdminPrincipal admin, HttpContext http, Tags tags) =>
-        (await tags.DeleteAsync(SenderOf(admin, http), id)).Error is { } error ? ApiError.From(error) : TypedResults.NoContent();
+    static async Task<Results<NoContent, ForbiddenError, NotFoundError>> DeleteAsync(long id, AdminPrincipal admin, HttpContext http, Tags tags) =>
+        (await tags.DeleteAsync(SenderOf(admin, http), id)).Error is { } error ? ApiError.From(error).As<NoContent, ForbiddenError, NotFoundError>() : TypedResults.NoContent();
 
     /// <summary>Puts the tag on the conversation; doing it again changes nothing. The answer is the conversation's tags.</summary>
-    static Task<IResult> AttachAsync(HttpContext http, AdminPrincipal admin, Tags tags, Guid id, long tagId) =>
+    static Task<Results<Ok<ConversationTags>, ForbiddenError, NotFoundError>> AttachAsync(HttpContext http, AdminPrincipal admin, Tags tags, Guid id, long tagId) =>
         TagAsync(http, admin, tags, id, tagId, attach: true);
 
     /// <summary>Takes the tag off the conversation; doing it again changes nothing. The answer is the conversation's tags.</summary>
-    static Task<IResult> DetachAsync(HttpContext http, AdminPrincipal admin, Tags tags, Guid id, long tagId) =>
+    static Task<Results<Ok<ConversationTags>, ForbiddenError, NotFoundError>> DetachAsync(HttpContext http, AdminPrincipal admin, Tags tags, Guid id, long tagId) =>
         TagAsync(http, admin, tags, id, tagId, attach: false);
 
-    static async Task<IResult> TagAsync(HttpContext http, AdminPrincipal admin, Tags tags, Guid id, long tagId, bool attach)
+    static async Task<Results<Ok<ConversationTags>, ForbiddenError, NotFoundError>> TagAsync(HttpContext http, AdminPrincipal admin, Tags tags, Guid id, long tagId, bool attach)
     {
         var tagged = await tags.TagAsync(SenderOf(admin, http), id, tagId, attach);
-        return tagged.Error is { } error ? ApiError.From(error) : TypedResults.Ok(new ConversationTags(id, tagged.Value!.Tags));
+        return tagged.Error is { } error ? ApiError.From(error).As<Ok<ConversationTags>, ForbiddenError, NotFoundError>() : TypedResults.Ok(new ConversationTags(id, tagged.Value!.Tags));
     }
 
     static Sender SenderOf(AdminPrincipal admin, HttpContext http) => Sender.Admin(admin.AdminId, admin.DisplayName, RequestOrigins.Of(http));

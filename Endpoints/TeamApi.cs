@@ -25,12 +25,15 @@ public static class TeamApi
 
     static async Task<Ok<List<AdminListItem>>> List(Team team) => TypedResults.Ok((await team.ListAsync()).Select(Item).ToList());
 
-    static async Task<IResult> Invite(InviteRequest? body, AdminPrincipal admin, HttpContext http, Team team)
+    static async Task<Results<Created<EnrollmentLink>, BadRequestError, ConflictError>> Invite(InviteRequest? body, AdminPrincipal admin, HttpContext http, Team team)
     {
         var (link, problem) = await team.InviteAsync(admin, body?.Username, body?.DisplayName, RequestOrigins.Of(http));
-        return problem is not null ? ApiError.From(problem) : TypedResults.Created($"/api/admin/admins/{link!.Admin.Id}", Link(link));
+        if (problem is not null) return ApiError.From(problem).As<Created<EnrollmentLink>, BadRequestError, ConflictError>();
+        return TypedResults.Created($"/api/admin/admins/{link!.Admin.Id}", Link(link));
     }
 
-    static async Task<IResult> Remove(long id, AdminPrincipal admin, HttpContext http, Team team) =>
-        await team.RemoveAsync(admin, id, RequestOrigins.Of(http)) is { } problem ? ApiError.From(problem) : TypedResults.NoContent();
+    static async Task<Results<NoContent, UnauthorizedError, NotFoundError, ConflictError>> Remove(long id, AdminPrincipal admin, HttpContext http, Team team) =>
+        await team.RemoveAsync(admin, id, RequestOrigins.Of(http)) is { } problem
+            ? ApiError.From(problem).As<NoContent, UnauthorizedError, NotFoundError, ConflictError>()
+            : TypedResults.NoContent();
 }

@@ -30,7 +30,7 @@ public static class TelegramApi
     /// <summary>Wrong secrets one IP may send per minute; past it, every call from that IP is refused unchecked and unlogged.</summary>
     static readonly RateBudget WebhookFailures = RateBudget.PerMinute("telegram_webhook", 10);
 
-    static async Task<IResult> WebhookAsync(HttpContext http, IOptions<TelegramOptions> options, IRateBudgets limits, ILogger<TelegramUpdates> log)
+    static async Task<Results<Ok, BadRequestError, UnauthorizedError, RateLimitedError>> WebhookAsync(HttpContext http, IOptions<TelegramOptions> options, IRateBudgets limits, ILogger<TelegramUpdates> log)
     {
         // Looked at before the secret, so that a guesser past the budget learns nothing from the answer.
         var ip = RateLimits.IpKey(http);
@@ -52,12 +52,15 @@ public static class TelegramApi
 
     static async Task<Ok<TelegramStatus>> StatusAsync(AdminPrincipal admin, TelegramLinks links) => TypedResults.Ok(await links.StatusAsync(admin));
 
-    static async Task<IResult> CreateLinkAsync(AdminPrincipal admin, HttpContext http, TelegramLinks links)
+    static async Task<Results<Created<TelegramLink>, UnavailableError>> CreateLinkAsync(AdminPrincipal admin, HttpContext http, TelegramLinks links)
     {
         var (link, problem) = await links.CreateLinkAsync(admin, RequestOrigins.Of(http));
-        return problem is not null ? ApiError.From(problem) : TypedResults.Created((string?)null, link);
+        if (problem is not null) return ApiError.From(problem).As<Created<TelegramLink>, UnavailableError>();
+        return TypedResults.Created((string?)null, link!);
     }
 
-    static async Task<IResult> UnlinkAsync(AdminPrincipal admin, HttpContext http, TelegramLinks links) =>
-        await links.UnlinkAsync(admin, RequestOrigins.Of(http)) is { } problem ? ApiError.From(problem) : TypedResults.NoContent();
+    static async Task<Results<NoContent, NotFoundError>> UnlinkAsync(AdminPrincipal admin, HttpContext http, TelegramLinks links) =>
+        await links.UnlinkAsync(admin, RequestOrigins.Of(http)) is { } problem
+            ? ApiError.From(problem).As<NoContent, NotFoundError>()
+            : TypedResults.NoContent();
 }

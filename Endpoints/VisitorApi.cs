@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SupportChat.Conversations;
@@ -47,7 +48,7 @@ public static class VisitorApi
     /// Starts a visitor session, or resumes the one whose token is given. The token (256 random bits) is returned
     /// once and stored only as its SHA-256; the widget keeps it and sends it in the socket's auth frame.
     /// </summary>
-    static async Task<IResult> StartSessionAsync(
+    static async Task<Results<Ok<VisitorSessionResponse>, Created<VisitorSessionResponse>, BadRequestError, UnauthorizedError, ForbiddenError, RateLimitedError>> StartSessionAsync(
         HttpContext http, VisitorSessionRequest? request, VisitorSessions visitors, VisitorSessionLimiter limiter,
         IOptions<WidgetOptions> widget, IOptions<ServerOptions> server)
     {
