@@ -97,6 +97,13 @@ public sealed class AdminSessions
     /// <summary>For long-lived connections: is the session still live? Counts as use (keeps it from idling out).</summary>
     public async Task<bool> IsLiveAsync(long sessionId) => await AdminSessionStore.FindLiveAsync(db, sessionId, IdleTimeout) is not null;
 
+    /// <summary>For every acting frame of a socket: neither revoked, expired nor of a removed admin, as the database says now. Reads only.</summary>
+    public async Task<bool> IsUnrevokedAsync(long sessionId)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        return await AdminSessionStore.IsLiveAsync(c, null, sessionId);
+    }
+
     /// <summary>Cancelled when the session is revoked (on any instance, as heard on the bus) or reaches its absolute expiry. Sockets close on it.</summary>
     public CancellationToken SessionEnded(AdminPrincipal admin)
     {

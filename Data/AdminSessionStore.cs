@@ -66,8 +66,8 @@ public static class AdminSessionStore
                 WHERE lower(a.username) = @username AND s.ip = @ip::inet AND s.created_at > now() - @within)
             """, new { username, ip, within }, tx);
 
-    /// <summary>In the caller's transaction: is the session still unrevoked, unexpired and of an active admin?</summary>
-    public static Task<bool> IsLiveAsync(NpgsqlConnection c, NpgsqlTransaction tx, long sessionId) =>
+    /// <summary>Is the session still unrevoked, unexpired and of an active admin? Reads only: it does not count as use.</summary>
+    public static Task<bool> IsLiveAsync(NpgsqlConnection c, NpgsqlTransaction? tx, long sessionId) =>
         c.ExecuteScalarAsync<bool>("""
             SELECT EXISTS (SELECT 1 FROM admin_sessions s JOIN admins a ON a.id = s.admin_id
                            WHERE s.id = @sessionId AND s.revoked_at IS NULL AND s.expires_at > now() AND a.status = 'active')

@@ -44,8 +44,9 @@ sealed partial class SocketSession
 
     // The bus tells this instance of a revocation a moment after the revoking request has answered, or not at all while
     // Redis is down: a frame that acts or reads (all but typing) asks the database, so none is served after the answer.
+    // A read-only primary-key lookup; the periodic check is what counts the socket as use.
     async Task<bool> HasEndedAsync(AdminPrincipal admin, string? frameType) =>
-        adminAuth!.HasEnded(admin) || frameType != "typing" && !await adminAuth.IsLiveAsync(admin.SessionId);
+        adminAuth!.HasEnded(admin) || frameType != "typing" && !await adminAuth.IsUnrevokedAsync(admin.SessionId);
 
     async Task CheckSessionAsync(AdminPrincipal admin, AdminSessions auth, CancellationToken ct)
     {
