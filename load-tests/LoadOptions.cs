@@ -30,6 +30,8 @@ public sealed class LoadOptions
     public string ReportDirectory { get; set; } = "load-tests/reports";
     /// <summary>metric.statistic → limit, e.g. "visitor_to_admin.p99" → 20 (milliseconds; rss_mb in MB; connect.seconds in s).</summary>
     public Dictionary<string, double> Thresholds { get; } = [];
+    /// <summary>Commits a second of the side probe that measures the disk's own commit latency (CommitFloor); 0 turns it off. Needs --database.</summary>
+    public double FloorRate { get; set; } = 20;
     /// <summary>Hard stop for the whole run, whatever the settings say.</summary>
     public double MaxSeconds { get; set; } = 3600;
 
@@ -59,6 +61,7 @@ public sealed class LoadOptions
                 case "--server-pid": o.ServerPid = (int)Number(); break;
                 case "--report-dir": o.ReportDirectory = Next(); break;
                 case "--max-seconds": o.MaxSeconds = Number(); break;
+                case "--floor-rate": o.FloorRate = Number(); break;
                 case "--threshold":
                     var (key, value) = Next().Split('=') is [var k, var v] ? (k, double.Parse(v, CultureInfo.InvariantCulture))
                         : throw new ArgumentException("--threshold takes metric.statistic=limit, e.g. visitor_to_admin.p99=20");
@@ -69,6 +72,7 @@ public sealed class LoadOptions
         }
         if (!o.Url.IsLoopback) throw new ArgumentException("--url must be a loopback address: load runs only target this machine");
         if (o.Scenario is not ("chat" or "api" or "connect" or "soak" or "search")) throw new ArgumentException("--scenario is chat, api, connect, soak or search");
+        if (o.FloorRate is < 0 or > 200) throw new ArgumentException("--floor-rate is 0 to 200 commits a second");
         if (o.HoldSeconds < 0 || o.HoldSeconds > 600) throw new ArgumentException("--hold is 0 to 600 seconds");
         if (o.Rate <= 0 || o.DurationSeconds <= 0 || o.Visitors < 1) throw new ArgumentException("--rate, --duration and --visitors must be positive");
         if (o.SearchMessages < 1 || o.SearchConversations < 1) throw new ArgumentException("--search-messages and --search-conversations must be positive");

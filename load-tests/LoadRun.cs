@@ -12,6 +12,9 @@ public static class LoadRun
         var server = new ServerSampler(o.ServerPid);
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var sampling = server.RunAsync(rec, stopSampling.Token);
+        var floor = o.Database is { } database && o.FloorRate > 0 && o.Scenario != "connect"
+            ? CommitFloor.RunAsync(database, o.FloorRate, rec, stopSampling.Token)
+            : Task.CompletedTask;
         // The generator shares the machine with the service: its own CPU says how much of the machine the load itself took.
         var generatorCpu = Environment.CpuUsage.TotalTime;
         var generatorClock = Stopwatch.StartNew();
@@ -25,6 +28,7 @@ public static class LoadRun
         values["generator.cpu_percent_mean"] = (Environment.CpuUsage.TotalTime - generatorCpu) / generatorClock.Elapsed * 100;
         await stopSampling.CancelAsync();
         await sampling;
+        await floor;
         if (o.Scenario == "soak" && rec.Metrics.FirstOrDefault(m => m.Name == "visitor_to_admin") is { PerSecond.Count: > 4 } soak)
         {
             // Drift: the p99 of the last fifth of the run against the first fifth (after warm-up).

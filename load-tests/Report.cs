@@ -24,6 +24,7 @@ public static class Report
             {
                 var stat = key[(dot + 1)..];
                 actual = stat == "max" ? metric.MaxMs
+                    : stat == "p99_above_floor" ? AboveFloor(rec, metric)
                     : stat == "errors" ? metric.Errors
                     : stat.StartsWith('p') && double.TryParse(stat[1..].Replace('_', '.'), CultureInfo.InvariantCulture, out var p) ? metric.PercentileMs(p)
                     : null;
@@ -33,6 +34,10 @@ public static class Report
         return results;
     }
 
+    /// <summary>The metric's p99 minus the disk's own commit p99 measured beside it (CommitFloor); null without a floor.</summary>
+    static double? AboveFloor(Recorder rec, Metric metric) =>
+        rec.Metrics.FirstOrDefault(m => m.Name == CommitFloor.Metric) is { All.TotalCount: > 0 } floor ? metric.PercentileMs(99) - floor.PercentileMs(99) : null;
+
     public static void PrintTable(TextWriter w, LoadOptions o, Recorder rec, Dictionary<string, double> values, ServerSampler server, List<ThresholdResult> thresholds)
     {
         w.WriteLine($"scenario {o.Scenario}: {F(o.DurationSeconds)} s after {F(o.WarmupSeconds)} s warm-up, rate {F(o.Rate)}/s, {o.Visitors} visitors, {o.Admins} admins");
@@ -40,6 +45,9 @@ public static class Report
         foreach (var m in rec.Metrics)
             w.WriteLine($"{m.Name,-24}{m.All.TotalCount,10}{m.Errors,8}" + string.Concat(Percentiles.Select(p => $"{F(m.PercentileMs(p)),10}")) + $"{F(m.MaxMs),10}");
         foreach (var (k, v) in values.OrderBy(p => p.Key)) w.WriteLine($"{k,-40}{F(v)}");
+        if (rec.Metrics.FirstOrDefault(m => m.Name == CommitFloor.Metric) is { All.TotalCount: > 0 } floor)
+            w.WriteLine($"commit floor (this disk's own durable commit, beside the run): p50 {F(floor.PercentileMs(50))} ms, p99 {F(floor.PercentileMs(99))} ms; "
+                + string.Join(", ", rec.Metrics.Where(m => m != floor && m.All.TotalCount > 0).Select(m => $"{m.Name} p99 {F(m.PercentileMs(99) - floor.PercentileMs(99))} ms above it")));
         if (server.Samples.Count > 0)
             w.WriteLine($"server: RSS {F(server.Samples.Min(s => s.RssMb))}–{F(server.Samples.Max(s => s.RssMb))} MB, CPU mean {F(server.Samples.Average(s => s.CpuPercent))} % (of one core)");
         foreach (var t in thresholds)
