@@ -25,33 +25,46 @@ public static class SearchStore
 
     const string Searchable = "m.body_tsv @@ websearch_to_tsquery('simple', @q) AND m.deleted_at IS NULL AND m.sender_kind <> 'note'";
 
+    /// <summary>Matches below the recent window the GIN index is asked for at most; more than that and the word is common.</summary>
+    public const int RareMatches = 2_000;
+
     /// <summary>
     /// Messages matching q (websearch_to_tsquery syntax, 'simple' configuration), newest first, ids below beforeId.
     /// Deleted messages and private notes are never returned. Snippets are made only for the page's rows.
     /// </summary>
     /// <remarks>
-    /// Two bounded steps rather than one plan: the planner cannot tell a rare word from a common one it has no statistics
+    /// Bounded steps rather than one plan: the planner cannot tell a rare word from a common one it has no statistics
     /// for, and guesses wrong either way (walking every message for a rare word, or collecting every match of a common
-    /// one). So: walk the newest RecentWindow ids below the cursor (enough for any common word); when that does not fill
-    /// the page the word is rare, and its older matches come from the GIN index (few by then).
+    /// one). So: walk the newest RecentWindow ids below the cursor (enough for any common word in ordinary traffic). When
+    /// that does not fill the page, ask the GIN index for at most RareMatches older matches: fewer, and they are all of
+    /// them (a rare word). As many, and the word is common but the newest ids did not have it (a burst of other messages):
+    /// the older ids are walked newest first in windows sized from the density just seen, each twice the last. Collecting
+    /// every older match of a common word instead took 440 ms alone (206,000 matches) and 1.4 s at p95 under writes.
     /// </remarks>
     public static async Task<IReadOnlyList<MessageHit>> MessagesAsync(
-        NpgsqlDataSource db, string q, long? beforeId, int limit, int recentWindow = RecentWindow)
+        NpgsqlDataSource db, string q, long? beforeId, int limit, int recentWindow = RecentWindow, int rareMatches = RareMatches)
     {
         await using var c = await db.OpenConnectionAsync();
         var upper = beforeId ?? await c.ExecuteScalarAsync<long>("SELECT COALESCE(max(id), 0) + 1 FROM messages");
         var floor = upper - recentWindow;
-        var ids = (await c.QueryAsync<long>($"""
-            SELECT m.id FROM messages m
-            WHERE {Searchable} AND m.id < @upper AND m.id >= @floor
-            ORDER BY m.id DESC LIMIT @limit
-            """, new { q, upper, floor, limit })).AsList();
+        var ids = await WalkAsync(c, q, floor, upper, limit);
         if (ids.Count < limit && floor > 1)
+        {
             // MATERIALIZED: without the LIMIT beside it the planner takes the index for what it is, a list of matches.
-            ids.AddRange(await c.QueryAsync<long>($"""
-                WITH older AS MATERIALIZED (SELECT m.id FROM messages m WHERE {Searchable} AND m.id < @floor)
-                SELECT id FROM older ORDER BY id DESC LIMIT @take
-                """, new { q, floor, take = limit - ids.Count }));
+            var older = (await c.QueryAsync<long>($"""
+                WITH older AS MATERIALIZED (SELECT m.id FROM messages m WHERE {Searchable} AND m.id < @floor LIMIT @cap)
+                SELECT id FROM older
+                """, new { q, floor, cap = rareMatches })).AsList();
+            if (older.Count < rareMatches)
+                ids.AddRange(older.OrderDescending().Take(limit - ids.Count));
+            else
+            {
+                var density = (double)older.Count / Math.Max(1, older.Max() - older.Min() + 1);
+                var window = (long)Math.Ceiling((limit - ids.Count) / density * 2);
+                for (var hi = floor; ids.Count < limit && hi > 1; hi -= window, window *= 2)
+                    ids.AddRange(await WalkAsync(c, q, hi - window, hi, limit - ids.Count));
+            }
+        }
         if (ids.Count == 0) return [];
         return (await c.QueryAsync<MessageHit>("""
             SELECT m.id AS message_id, m.conversation_id, m.seq, m.sender_kind AS sender, m.created_at, v.name AS visitor_name,
@@ -64,6 +77,14 @@ public static class SearchStore
             """, new { q, ids, reserved = MarkStart + MarkStop + Lt + Gt, angles = Lt + Gt, options = HeadlineOptions }))
             .Select(h => h with { Snippet = h.Snippet.Replace(Lt, "<").Replace(Gt, ">") }).ToList();
     }
+
+    /// <summary>Matches with ids in [from, below), newest first: walked along the primary key, at most take.</summary>
+    static async Task<List<long>> WalkAsync(NpgsqlConnection c, string q, long from, long below, int take) =>
+        (await c.QueryAsync<long>($"""
+            SELECT m.id FROM messages m
+            WHERE {Searchable} AND m.id < @below AND m.id >= @from
+            ORDER BY m.id DESC LIMIT @take
+            """, new { q, below, from, take })).AsList();
 
     /// <summary>Visitors whose name or e-mail contains text (case-insensitive; trigram indexes), most recently seen first.</summary>
     public static async Task<IReadOnlyList<VisitorHit>> VisitorsAsync(NpgsqlDataSource db, string text, int limit)

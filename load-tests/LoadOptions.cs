@@ -23,6 +23,9 @@ public sealed class LoadOptions
     /// <summary>search: the generated data set (made once in the service's database, skipped when already there).</summary>
     public long SearchMessages { get; set; } = 1_000_000;
     public int SearchConversations { get; set; } = 20_000;
+    /// <summary>search: visitor messages a second written while searching (0: search an idle database), by WriteVisitors visitors.</summary>
+    public double WriteRate { get; set; }
+    public int WriteVisitors { get; set; } = 1000;
     /// <summary>PostgreSQL connection string of the service's database: the run creates its admin sessions there.</summary>
     public string? Database { get; set; }
     /// <summary>The service's process id, to report its CPU and memory beside the latencies.</summary>
@@ -58,6 +61,8 @@ public sealed class LoadOptions
                 case "--search-messages": o.SearchMessages = (long)Number(); break;
                 case "--search-conversations": o.SearchConversations = (int)Number(); break;
                 case "--database": o.Database = Next(); break;
+                case "--write-rate": o.WriteRate = Number(); break;
+                case "--write-visitors": o.WriteVisitors = (int)Number(); break;
                 case "--server-pid": o.ServerPid = (int)Number(); break;
                 case "--report-dir": o.ReportDirectory = Next(); break;
                 case "--max-seconds": o.MaxSeconds = Number(); break;
@@ -72,6 +77,8 @@ public sealed class LoadOptions
         }
         if (!o.Url.IsLoopback) throw new ArgumentException("--url must be a loopback address: load runs only target this machine");
         if (o.Scenario is not ("chat" or "api" or "connect" or "soak" or "search")) throw new ArgumentException("--scenario is chat, api, connect, soak or search");
+        if (o.WriteRate < 0 || o.WriteVisitors < 1) throw new ArgumentException("--write-rate must not be negative and --write-visitors must be positive");
+        if (o.WriteRate > 0 && o.Scenario != "search") throw new ArgumentException("--write-rate is for the search scenario");
         if (o.FloorRate is < 0 or > 200) throw new ArgumentException("--floor-rate is 0 to 200 commits a second");
         if (o.HoldSeconds < 0 || o.HoldSeconds > 600) throw new ArgumentException("--hold is 0 to 600 seconds");
         if (o.Rate <= 0 || o.DurationSeconds <= 0 || o.Visitors < 1) throw new ArgumentException("--rate, --duration and --visitors must be positive");

@@ -13,7 +13,8 @@ public static partial class Scenarios
     /// chat (and soak): visitors connected, each sending on a fixed schedule, admins connected to every conversation and
     /// replying on their own schedule. Measures send→ack, visitor→admin (at every admin) and admin→visitor.
     /// </summary>
-    public static async Task ChatAsync(LoadOptions o, Recorder rec, Dictionary<string, double> values, CancellationToken ct)
+    /// <param name="loadBegins">Called when setup is done and the schedule starts (search runs its writers through this).</param>
+    public static async Task ChatAsync(LoadOptions o, Recorder rec, Dictionary<string, double> values, CancellationToken ct, Action? loadBegins = null)
     {
         using var http = Clients.Http(o.Url);
         var admins = o.Admins == 0 ? [] : await Clients.CreateAdminSessionsAsync(
@@ -55,6 +56,7 @@ public static partial class Scenarios
         rec.MeasureFrom = rec.At(begin + o.WarmupSeconds);
         var total = o.WarmupSeconds + o.DurationSeconds;
         long sent = 0;
+        loadBegins?.Invoke();
         var visitorLoad = rec.OpenLoopAsync(o.Rate, begin, total, (k, due) =>
         {
             Interlocked.Increment(ref sent);

@@ -43,6 +43,22 @@ public static partial class Scenarios
             cursors[term] = page.GetProperty("nextCursor").GetString();
         }
 
+        // Searching while messages are written: visitors write on their own schedule (send_to_ack is measured too); the
+        // searches start once the writes have.
+        var writing = Task.CompletedTask;
+        if (o.WriteRate > 0)
+        {
+            var writesBegan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var writers = new LoadOptions
+            {
+                Url = o.Url, Scenario = "chat", Rate = o.WriteRate, Visitors = o.WriteVisitors, Admins = 0, AdminRate = 0,
+                WarmupSeconds = o.WarmupSeconds, DurationSeconds = o.DurationSeconds, Database = database,
+            };
+            writing = ChatAsync(writers, rec, values, ct, writesBegan.SetResult);
+            await Task.WhenAny(writesBegan.Task, writing);
+            if (writing.IsFaulted) await writing;
+        }
+
         // The schedule starts now, not when the recorder was made: generating the data set can take a minute.
         var begin = rec.Now;
         rec.MeasureFrom = rec.At(begin + o.WarmupSeconds);
@@ -63,6 +79,7 @@ public static partial class Scenarios
             }, ct));
         }, ct, rampSeconds: o.WarmupSeconds);
         await Task.WhenAll(pending);
+        await writing;
     }
 
     static string SearchPath(string term, string? before) =>

@@ -125,6 +125,28 @@ public sealed class SearchApiTests(TestDatabase db) : IClassFixture<TestDatabase
     }
 
     [Fact]
+    public async Task A_common_word_the_newest_messages_lack_is_walked_in_older_windows_in_the_same_order()
+    {
+        // Older matches are many (more than rareMatches), then a burst of other messages fills the recent window: the page
+        // comes from walking older windows, not from collecting every older match.
+        var bodies = Enumerable.Range(0, 40).Select(i => ("visitor", i < 30 && i % 2 == 0 ? $"burstword {i}" : $"other {i}")).ToArray();
+        var (_, ids) = await SearchSeed.ConversationAsync(db.ConnectionString, null, null, bodies);
+        var expected = ids.Where((_, i) => i < 30 && i % 2 == 0).Reverse().ToList();
+
+        var source = app.Get<NpgsqlDataSource>();
+        var seen = new List<long>();
+        long? before = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var page = await SupportChat.Data.SearchStore.MessagesAsync(source, "burstword", before, 4, recentWindow: 5, rareMatches: 3);
+            seen.AddRange(page.Select(h => h.MessageId));
+            if (page.Count < 4) break;
+            before = page[^1].MessageId;
+        }
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
     public async Task Deleted_messages_and_private_notes_are_never_found()
     {
         var (_, ids) = await SearchSeed.ConversationAsync(db.ConnectionString, null, null,
