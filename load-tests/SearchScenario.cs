@@ -48,6 +48,7 @@ public static partial class Scenarios
         var writing = Task.CompletedTask;
         if (o.WriteRate > 0)
         {
+            values["search.earlier_writes_removed"] = await RemoveEarlierWritesAsync(database, ct);
             var writesBegan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var writers = new LoadOptions
             {
@@ -84,6 +85,22 @@ public static partial class Scenarios
 
     static string SearchPath(string term, string? before) =>
         $"/api/admin/search?limit=20&q={Uri.EscapeDataString(term)}" + (before is null ? "" : "&before=" + before);
+
+    /// <summary>
+    /// Deletes what earlier search-writing runs wrote (every message not of the generated visitors) and vacuums, so that each
+    /// run searches past its own writes only: left there, every run added 15,000 messages for the next one to walk past.
+    /// </summary>
+    static async Task<long> RemoveEarlierWritesAsync(string database, CancellationToken ct)
+    {
+        await using var c = new NpgsqlConnection(database);
+        await c.OpenAsync(ct);
+        var removed = await new NpgsqlCommand("""
+            DELETE FROM messages m USING conversations c, visitors v
+            WHERE c.id = m.conversation_id AND v.id = c.visitor_id AND v.user_agent IS DISTINCT FROM $1
+            """, c) { Parameters = { new() { Value = SearchVisitorAgent } }, CommandTimeout = 600 }.ExecuteNonQueryAsync(ct);
+        if (removed > 0) await new NpgsqlCommand("VACUUM (ANALYZE) messages", c) { CommandTimeout = 600 }.ExecuteNonQueryAsync(ct);
+        return removed;
+    }
 
     /// <summary>Writes the data set with generate_series unless it is there; returns how many search messages the database holds.</summary>
     static async Task<long> GenerateSearchDataAsync(string database, int conversations, long messages, CancellationToken ct)
