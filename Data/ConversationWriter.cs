@@ -140,8 +140,11 @@ public sealed class ConversationWriter : IAsyncDisposable
     async Task CommitAndReportAsync(IReadOnlyList<Pending> batch)
     {
         var results = new StoredMessage?[batch.Count];
+        // Nothing to write beside the messages (no file to link, no audit, no outbox): the batch's two statements commit as
+        // one implicit transaction, without a BEGIN and a COMMIT round trip of their own.
+        var alone = outboxes.Count == 0 && batch.All(p => p.Message.Attachment is null && p.Message.Audit is null);
         await using (var c = await db.OpenConnectionAsync())
-        await using (var tx = await c.BeginTransactionAsync())
+        await using (var tx = alone ? null : await c.BeginTransactionAsync())
         {
             await using (var command = new NpgsqlBatch(c, tx))
             {
@@ -173,21 +176,25 @@ public sealed class ConversationWriter : IAsyncDisposable
                     results[i] = new StoredMessage(row, duplicate);
                 }
             }
-            // A file becomes part of the conversation exactly when its message does; a duplicate's file stays unlinked for its uploader to discard.
-            for (var i = 0; i < batch.Count; i++)
-                if (results[i] is { Duplicate: false } stored && batch[i].Message.Attachment is { } file)
-                    await AttachmentStore.LinkAsync(c, tx, file.Id, stored.Message.Id);
-            for (var i = 0; i < batch.Count; i++)
-                if (results[i] is { Duplicate: false } stored && batch[i].Message.Audit is { } audit)
-                    await AuditLog.WriteAsync(c, tx, audit with
-                    {
-                        TargetType = "conversation",
-                        TargetId = stored.Message.ConversationId.ToString(),
-                        Details = new { messageId = stored.Message.Id, seq = stored.Message.Seq },
-                    });
-            if (outboxes.Count > 0 && results.Where(r => r is { Duplicate: false }).Select(r => r!.Message).ToList() is { Count: > 0 } fresh)
-                foreach (var outbox in outboxes) await outbox.WriteAsync(c, tx, fresh);
-            await tx.CommitAsync();
+            if (tx is not null)
+            {
+                // A file becomes part of the conversation exactly when its message does; a duplicate's file stays unlinked for its uploader to discard.
+                for (var i = 0; i < batch.Count; i++)
+                    if (results[i] is { Duplicate: false } stored && batch[i].Message.Attachment is { } file)
+                        await AttachmentStore.LinkAsync(c, tx, file.Id, stored.Message.Id);
+                for (var i = 0; i < batch.Count; i++)
+                    if (results[i] is { Duplicate: false } stored && batch[i].Message.Audit is { } audit)
+                        await AuditLog.WriteAsync(c, tx, audit with
+                        {
+                            TargetType = "conversation",
+                            TargetId = stored.Message.ConversationId.ToString(),
+                            Details = new { messageId = stored.Message.Id, seq = stored.Message.Seq },
+                        });
+                if (outboxes.Count > 0 && results.Where(r => r is { Duplicate: false }).Select(r => r!.Message).ToList() is { Count: > 0 } fresh)
+                    foreach (var outbox in outboxes) await outbox.WriteAsync(c, tx, fresh);
+                await tx.CommitAsync();
+            }
+            // Without a transaction the commit was the batch's end: the reader's disposal above waited for it (and threw if it failed).
         }
 
         for (var i = 0; i < batch.Count; i++)
