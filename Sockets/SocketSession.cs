@@ -112,18 +112,18 @@ sealed partial class SocketSession(
     async Task HandleAsync(ClientFrame f)
     {
         var s = sender!;
-        Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
-        if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
-        {
-            Refuse(new Problem(ProblemCode.BadRequest, "conversationId is required."), f.ClientMsgId);
-            return;
-        }
         try
         {
             if (admin is not null && await HasEndedAsync(admin, f.Type))
             {
                 Refuse(new Problem(ProblemCode.SessionEnded, "This admin session has ended; log in again."), f.ClientMsgId);
                 connection.RequestClose(CloseCodes.SessionEnded, "session ended");
+                return;
+            }
+            Guid? conversationId = s.IsVisitor ? f.ConversationId ?? s.OwnConversationId : f.ConversationId;
+            if (f.Type is "send" or "typing" or "read" or "history" or "resume" && conversationId is null)
+            {
+                Refuse(new Problem(ProblemCode.BadRequest, "conversationId is required."), f.ClientMsgId);
                 return;
             }
             switch (f.Type)

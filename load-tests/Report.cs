@@ -47,7 +47,7 @@ public static class Report
         foreach (var (k, v) in values.OrderBy(p => p.Key)) w.WriteLine($"{k,-40}{F(v)}");
         if (rec.Metrics.FirstOrDefault(m => m.Name == CommitFloor.Metric) is { All.TotalCount: > 0 } floor)
             w.WriteLine($"commit floor (this disk's own durable commit, beside the run): p50 {F(floor.PercentileMs(50))} ms, p99 {F(floor.PercentileMs(99))} ms; "
-                + string.Join(", ", rec.Metrics.Where(m => m != floor && m.All.TotalCount > 0).Select(m => $"{m.Name} p99 {F(m.PercentileMs(99) - floor.PercentileMs(99))} ms above it")));
+                + string.Join(", ", rec.Metrics.Where(m => m != floor && m.All.TotalCount > 0).Select(m => $"{m.Name} p99 {F(AboveFloor(rec, m)!.Value)} ms above it")));
         if (server.Samples.Count > 0)
             w.WriteLine($"server: RSS {F(server.Samples.Min(s => s.RssMb))}–{F(server.Samples.Max(s => s.RssMb))} MB, CPU mean {F(server.Samples.Average(s => s.CpuPercent))} % (of one core)");
         foreach (var t in thresholds)
