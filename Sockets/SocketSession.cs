@@ -112,6 +112,10 @@ sealed partial class SocketSession(
     async Task HandleAsync(ClientFrame f)
     {
         var s = sender!;
+        // An admin's resume holds live events back from the moment it is read: the checks below await the database, and a
+        // live message of the conversation delivered meanwhile would overtake the replay.
+        var holding = f.Type == "resume" && !s.IsVisitor;
+        if (holding) await connection.BeginReplayAsync();
         try
         {
             if (admin is not null && await HasEndedAsync(admin, f.Type))
@@ -154,7 +158,7 @@ sealed partial class SocketSession(
                     if (f.LastSeq is not (>= 0 and var last)) { Refuse(new Problem(ProblemCode.BadRequest, "lastSeq is required: 0 or more.")); break; }
                     var state = await conversations.StateAsync(s, conversationId!.Value);
                     if (state.Error is { } resumeError) { Refuse(resumeError); break; }
-                    await connection.BeginReplayAsync();
+                    holding = false; // the replay releases what was held back
                     await ReplayAsync(conversationId.Value, last, state.Value!.LastSeq, newestPageFirst: false);
                     break;
                 case "auth":
@@ -169,6 +173,10 @@ sealed partial class SocketSession(
         {
             SocketLog.Failed(log, ex, connection.Id);
             Refuse(new Problem(ProblemCode.Unavailable, "The message store is unavailable; retry with the same clientMsgId."), f.ClientMsgId);
+        }
+        finally
+        {
+            if (holding) connection.EndReplay(null, 0, 0);
         }
     }
 }
