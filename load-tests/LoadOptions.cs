@@ -30,6 +30,8 @@ public sealed class LoadOptions
     public string? Database { get; set; }
     /// <summary>The service's process id, to report its CPU and memory beside the latencies.</summary>
     public int? ServerPid { get; set; }
+    /// <summary>PostgreSQL's postmaster process id, to report its CPU per stored message (postgres.cpu_ms_per_message).</summary>
+    public int? PostgresPid { get; set; }
     public string ReportDirectory { get; set; } = "load-tests/reports";
     /// <summary>metric.statistic → limit, e.g. "visitor_to_admin.p99" → 20 (milliseconds; rss_mb in MB; connect.seconds in s).</summary>
     public Dictionary<string, double> Thresholds { get; } = [];
@@ -64,6 +66,7 @@ public sealed class LoadOptions
                 case "--write-rate": o.WriteRate = Number(); break;
                 case "--write-visitors": o.WriteVisitors = (int)Number(); break;
                 case "--server-pid": o.ServerPid = (int)Number(); break;
+                case "--postgres-pid": o.PostgresPid = (int)Number(); break;
                 case "--report-dir": o.ReportDirectory = Next(); break;
                 case "--max-seconds": o.MaxSeconds = Number(); break;
                 case "--floor-rate": o.FloorRate = Number(); break;

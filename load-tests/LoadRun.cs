@@ -12,6 +12,8 @@ public static class LoadRun
         var server = new ServerSampler(o.ServerPid);
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var sampling = server.RunAsync(rec, stopSampling.Token);
+        var postgres = new PostgresSampler(o.PostgresPid);
+        var postgresSampling = postgres.RunAsync(rec, stopSampling.Token);
         var floor = o.Database is { } database && o.FloorRate > 0 && o.Scenario != "connect"
             ? CommitFloor.RunAsync(database, o.FloorRate, rec, stopSampling.Token)
             : Task.CompletedTask;
@@ -29,6 +31,12 @@ public static class LoadRun
         await stopSampling.CancelAsync();
         await sampling;
         await floor;
+        await postgresSampling;
+        // From the end of the warm-up; what was stored after it (send_to_ack counts the measured messages).
+        var measuredFrom = (double)(rec.MeasureFrom - rec.Start) / Stopwatch.Frequency;
+        if (postgres.PercentMean(measuredFrom) is { } pgPercent) values["postgres.cpu_percent_mean"] = pgPercent;
+        if (rec.Metrics.FirstOrDefault(m => m.Name == "send_to_ack") is { } acks && postgres.MillisecondsPer(acks.All.TotalCount, measuredFrom) is { } perMessage)
+            values["postgres.cpu_ms_per_message"] = perMessage;
         if (o.Scenario == "soak" && rec.Metrics.FirstOrDefault(m => m.Name == "visitor_to_admin") is { PerSecond.Count: > 4 } soak)
         {
             // Drift: the p99 of the last fifth of the run against the first fifth (after warm-up).

@@ -88,6 +88,58 @@ public sealed class Recorder
     }
 }
 
+/// <summary>
+/// PostgreSQL's CPU: the postmaster's and every child's (backends, WAL writer, checkpointer, autovacuum), summed from /proc
+/// once a second, in CPU seconds since the run began. A child that exits takes its seconds with it (pooled connections stay).
+/// </summary>
+public sealed class PostgresSampler(int? postmasterPid)
+{
+    public List<(double Second, double CpuSeconds)> Samples { get; } = [];
+
+    public async Task RunAsync(Recorder clock, CancellationToken ct)
+    {
+        if (postmasterPid is not { } root) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+                lock (Samples) Samples.Add((clock.Now, CpuSeconds(root)));
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>CPU milliseconds PostgreSQL spent per event from second `from` to the last sample, or null without samples there.</summary>
+    public double? MillisecondsPer(long events, double from)
+    {
+        var window = Samples.Where(s => s.Second >= from).ToList();
+        return window.Count < 2 || events == 0 ? null : (window[^1].CpuSeconds - window[0].CpuSeconds) * 1000 / events;
+    }
+
+    public double? PercentMean(double from)
+    {
+        var window = Samples.Where(s => s.Second >= from).ToList();
+        return window.Count < 2 ? null : (window[^1].CpuSeconds - window[0].CpuSeconds) / (window[^1].Second - window[0].Second) * 100;
+    }
+
+    static double CpuSeconds(int root)
+    {
+        long ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText($"{dir}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (pid != root && int.Parse(fields[1]) != root) continue; // fields[1]: the parent
+                ticks += long.Parse(fields[11]) + long.Parse(fields[12]);
+            }
+            catch (IOException) { } // exited meanwhile
+        }
+        return ticks / 100.0;
+    }
+}
+
 /// <summary>The service's CPU and resident memory, sampled once a second from /proc.</summary>
 public sealed class ServerSampler(int? pid)
 {
