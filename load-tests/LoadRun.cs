@@ -34,9 +34,12 @@ public static class LoadRun
         await postgresSampling;
         // From the end of the warm-up; what was stored after it (send_to_ack counts the measured messages).
         var measuredFrom = (double)(rec.MeasureFrom - rec.Start) / Stopwatch.Frequency;
-        if (postgres.PercentMean(measuredFrom) is { } pgPercent) values["postgres.cpu_percent_mean"] = pgPercent;
-        if (rec.Metrics.FirstOrDefault(m => m.Name == "send_to_ack") is { } acks && postgres.MillisecondsPer(acks.All.TotalCount, measuredFrom) is { } perMessage)
-            values["postgres.cpu_ms_per_message"] = perMessage;
+        if (postgres.Since(measuredFrom) is { } pg)
+        {
+            values["postgres.cpu_percent_mean"] = pg.CpuSeconds / pg.Seconds * 100;
+            if (rec.Metrics.FirstOrDefault(m => m.Name == "send_to_ack") is { All.TotalCount: > 0 and var acked })
+                values["postgres.cpu_ms_per_message"] = pg.CpuSeconds * 1000 / acked;
+        }
         if (o.Scenario == "soak" && rec.Metrics.FirstOrDefault(m => m.Name == "visitor_to_admin") is { PerSecond.Count: > 4 } soak)
         {
             // Drift: the p99 of the last fifth of the run against the first fifth (after warm-up).

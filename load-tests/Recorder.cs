@@ -108,35 +108,27 @@ public sealed class PostgresSampler(int? postmasterPid)
         catch (OperationCanceledException) { }
     }
 
-    /// <summary>CPU milliseconds PostgreSQL spent per event from second `from` to the last sample, or null without samples there.</summary>
-    public double? MillisecondsPer(long events, double from)
+    /// <summary>CPU seconds PostgreSQL spent from second `from` to the last sample, and over how many seconds; null with fewer than two samples there.</summary>
+    public (double CpuSeconds, double Seconds)? Since(double from)
     {
         var window = Samples.Where(s => s.Second >= from).ToList();
-        return window.Count < 2 || events == 0 ? null : (window[^1].CpuSeconds - window[0].CpuSeconds) * 1000 / events;
-    }
-
-    public double? PercentMean(double from)
-    {
-        var window = Samples.Where(s => s.Second >= from).ToList();
-        return window.Count < 2 ? null : (window[^1].CpuSeconds - window[0].CpuSeconds) / (window[^1].Second - window[0].Second) * 100;
+        return window.Count < 2 ? null : (window[^1].CpuSeconds - window[0].CpuSeconds, window[^1].Second - window[0].Second);
     }
 
     static double CpuSeconds(int root)
     {
-        long ticks = 0;
+        var total = 0.0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                var stat = File.ReadAllText($"{dir}/stat");
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (pid != root && int.Parse(fields[1]) != root) continue; // fields[1]: the parent
-                ticks += long.Parse(fields[11]) + long.Parse(fields[12]);
+                var (parent, cpuSeconds) = ServerSampler.Stat(pid);
+                if (pid == root || parent == root) total += cpuSeconds;
             }
             catch (IOException) { } // exited meanwhile
         }
-        return ticks / 100.0;
+        return total;
     }
 }
 
@@ -170,9 +162,14 @@ public sealed class ServerSampler(int? pid)
     public static (double RssMb, double CpuSeconds) Read(int pid)
     {
         var rssKb = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        return (long.Parse(rssKb) / 1024.0, Stat(pid).CpuSeconds);
+    }
+
+    /// <summary>A process's parent and its CPU seconds (utime + stime) from /proc/PID/stat.</summary>
+    public static (int Parent, double CpuSeconds) Stat(int pid)
+    {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11]) + long.Parse(fields[12]); // utime + stime
-        return (long.Parse(rssKb) / 1024.0, ticks / 100.0);
+        return (int.Parse(fields[1]), (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0);
     }
 }
