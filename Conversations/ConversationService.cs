@@ -116,9 +116,8 @@ public sealed class ConversationService : IAsyncDisposable
     {
         if (Denied(sender, conversationId) is { } denied) return denied;
         if (limit is < 1 or > MaxHistoryLimit) return new Problem(ProblemCode.BadRequest, $"limit must be 1 to {MaxHistoryLimit}.");
-        if (!sender.IsVisitor && await ConversationStore.FindAsync(db, conversationId) is null)
-            return new Problem(ProblemCode.NotFound, "No such conversation.");
-        return await ConversationStore.BeforeAsync(db, conversationId, beforeSeq, limit ?? 50, includeNotes: !sender.IsVisitor);
+        var page = await ConversationStore.BeforeAsync(db, conversationId, beforeSeq, limit ?? 50, includeNotes: !sender.IsVisitor);
+        return page is null ? new Problem(ProblemCode.NotFound, "No such conversation.") : page;
     }
 
     /// <summary>Messages after afterSeq, oldest first, up to limit: what a reconnecting client missed (a visitor: without notes).</summary>

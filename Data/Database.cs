@@ -24,6 +24,9 @@ public static class Database
     /// </summary>
     public const int DefaultMaxPoolSize = 40;
 
+    /// <summary>Prepared statements kept per connection (least recently used go first).</summary>
+    public const int MaxAutoPrepare = 64;
+
     public static string PooledConnectionString(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -33,6 +36,13 @@ public static class Database
         // Nothing leaves session state on a pooled connection (the two advisory locks are released explicitly), so the
         // DISCARD ALL round trip on every return to the pool is saved; it was the most frequent statement under load.
         if (!connectionString.Contains("Reset", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
+        // Statements run again and again are prepared on each connection (after AutoPrepareMinUsages runs), so PostgreSQL
+        // stops parsing and planning them every time: planning was most of its CPU on the admin API (0.35 ms planning
+        // beside 0.05 ms execution for a list page). Their SQL holds no "@x IS NULL OR" conditions, which a generic plan
+        // cannot use an index for; each filter combination is its own statement instead.
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+            builder.MaxAutoPrepare = MaxAutoPrepare;
         return builder.ConnectionString;
     }
 }
