@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Prometheus;
 using SupportChat.Conversations;
 using SupportChat.Data;
 
@@ -18,6 +19,8 @@ public sealed record StartedSession(AdminPrincipal Admin, string Token);
 /// </summary>
 public sealed class AdminSessions
 {
+    static readonly Counter SessionReads = Metrics.CreateCounter("supportchat_admin_session_reads_total",
+        "Admin session checks of HTTP requests, by where they were answered (memory: a read within a minute of the last check; database)", "from");
     readonly ConcurrentDictionary<long, CancellationTokenSource> endedSignals = new();
     // Sessions revoked on any instance, heard of on the bus, with when: a revoked session outlives no lifetime, so older ones go.
     readonly ConcurrentDictionary<long, DateTime> revoked = new();
@@ -25,14 +28,23 @@ public sealed class AdminSessions
     readonly IOptions<AdminOptions> options;
     readonly IMemoryCache seenSessions;
     readonly IConversationEventBus bus;
+    readonly IBackplaneState? backplane;
     readonly ILogger<AdminSessions> log;
+    // Sessions a read (a GET) found live in the database, kept in seenSessions for a minute: further reads are answered
+    // from memory. Revocations reach them as bus notices (`revoked` is checked on every hit), so they are only trusted
+    // while notices arrive: always without Redis; with Redis while the backplane is up, and only entries whose lookup
+    // began after the latest outage did (a notice published during it never arrived). The minute's lookup also touches the session.
+    sealed record CheckedSession(AdminSessionRow Row, DateTime CheckedAt);
+    static readonly TimeSpan ReadRecheck = TimeSpan.FromMinutes(1);
 
-    public AdminSessions(NpgsqlDataSource db, IOptions<AdminOptions> options, IMemoryCache seenSessions, IConversationEventBus bus, ILogger<AdminSessions> log)
+    public AdminSessions(NpgsqlDataSource db, IOptions<AdminOptions> options, IMemoryCache seenSessions, IConversationEventBus bus,
+        ILogger<AdminSessions> log, IBackplaneState? backplane = null)
     {
         this.db = db;
         this.options = options;
         this.seenSessions = seenSessions;
         this.bus = bus;
+        this.backplane = backplane;
         this.log = log;
         bus.Subscribe(e => { if (e is AdminSessionsEndedEvent ended) EndLocally(ended.SessionIds); });
     }
@@ -67,19 +79,32 @@ public sealed class AdminSessions
 
     /// <summary>
     /// The admin behind the token, or null. A session presented from another User-Agent or (per Admin:IpBinding)
-    /// another network is revoked and audited: the token was probably stolen.
+    /// another network is revoked and audited: the token was probably stolen. A read (readOnly: a GET) may be answered
+    /// from memory within a minute of the last database check, unless the session was revoked since; anything that
+    /// acts asks the database.
     /// </summary>
-    public async Task<AdminPrincipal?> AuthenticateAsync(string? token, RequestOrigin from)
+    public async Task<AdminPrincipal?> AuthenticateAsync(string? token, RequestOrigin from, bool readOnly = false)
     {
         if (!Plausible(token)) return null;
-        var session = await AdminSessionStore.FindLiveAsync(db, Tokens.Hash(token!), IdleTimeout);
+        var hash = Tokens.Hash(token!);
+        var key = "admin-read:" + Convert.ToHexString(hash);
+        var lookupAt = DateTime.UtcNow;
+        if (readOnly && seenSessions.Get<CheckedSession>(key) is { } cached && NoticesArrive(since: cached.CheckedAt)
+            && cached.Row.ExpiresAt > DateTime.UtcNow && !revoked.ContainsKey(cached.Row.Id) && BindingHolds(cached.Row, from))
+        {
+            SessionReads.WithLabels("memory").Inc();
+            return Principal(cached.Row);
+        }
+        SessionReads.WithLabels("database").Inc();
+        seenSessions.Remove(key);
+        var session = await AdminSessionStore.FindLiveAsync(db, hash, IdleTimeout);
         if (session is null)
         {
             seenSessions.Remove(SeenKey(token!));
             return null;
         }
 
-        if (!string.Equals(session.UserAgent, from.UserAgent ?? "", StringComparison.Ordinal) || !SameNetwork(session.Ip, from.Ip))
+        if (!BindingHolds(session, from))
         {
             log.LogWarning("Admin session {SessionId} of admin {AdminId} presented from another client; revoked", session.Id, session.AdminId);
             await RevokeAsync(session.AdminId, session.Id, "binding_mismatch",
@@ -89,8 +114,19 @@ public sealed class AdminSessions
             return null;
         }
         SeenValid(token!, session.Id, session.ExpiresAt);
-        return new AdminPrincipal(session.AdminId, session.Id, session.Username, session.DisplayName, session.CsrfToken, session.ExpiresAt);
+        // Revoked while this lookup ran: the notice came before the entry, so nothing would remove it.
+        if (readOnly && NoticesArrive(since: lookupAt) && !revoked.ContainsKey(session.Id))
+            seenSessions.Set(key, new CheckedSession(session, lookupAt), ReadRecheck);
+        return Principal(session);
     }
+
+    /// <summary>Revocation notices reach this instance now, and have since `since` (no Redis, or Redis up and not down since then).</summary>
+    bool NoticesArrive(DateTime? since) => backplane is null || (backplane.IsUp && (since is null || backplane.LastDownAt < since));
+
+    static AdminPrincipal Principal(AdminSessionRow s) => new(s.AdminId, s.Id, s.Username, s.DisplayName, s.CsrfToken, s.ExpiresAt);
+
+    bool BindingHolds(AdminSessionRow session, RequestOrigin from) =>
+        string.Equals(session.UserAgent, from.UserAgent ?? "", StringComparison.Ordinal) && SameNetwork(session.Ip, from.Ip);
 
     /// <summary>The admin's own live sessions, newest first.</summary>
     public Task<IReadOnlyList<AdminSessionRow>> ListLiveAsync(long adminId) => AdminSessionStore.ListLiveAsync(db, adminId, IdleTimeout);

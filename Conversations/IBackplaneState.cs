@@ -8,6 +8,9 @@ public interface IBackplaneState
 {
     bool IsUp { get; }
 
+    /// <summary>When the latest outage began (UTC); MinValue if there was none.</summary>
+    DateTime LastDownAt { get; }
+
     /// <summary>A Redis call failed (connection lost, timeout): treat Redis as down until the background probe gets an answer.</summary>
     void ReportFailure(Exception ex);
 }

@@ -39,7 +39,8 @@ public static class AdminHttp
     public static async Task<AdminPrincipal?> AuthenticateAsync(HttpContext http, AdminSessions sessions)
     {
         if (http.Items[ItemKey] is AdminPrincipal known) return known;
-        var principal = await sessions.AuthenticateAsync(http.Request.Cookies[CookieName], RequestOrigins.Of(http));
+        var readOnly = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
+        var principal = await sessions.AuthenticateAsync(http.Request.Cookies[CookieName], RequestOrigins.Of(http), readOnly);
         if (principal is not null) http.Items[ItemKey] = principal;
         return principal;
     }
