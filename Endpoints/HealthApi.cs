@@ -29,6 +29,9 @@ public static class HealthApi
         // A socket is one request that lasts for hours: its duration says nothing, and its metric state lived as long.
         app.UseWhen(http => !http.Request.Path.StartsWithSegments("/ws"), branch => branch.UseHttpMetrics());
         app.MapMetrics("/metrics");
+        // Beside prometheus-net's collection counts: how long collections have paused the process (the load report's gc.* figures).
+        var paused = Metrics.CreateCounter("supportchat_gc_pause_seconds_total", "Time the garbage collector has paused this process");
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() => paused.IncTo(GC.GetTotalPauseDuration().TotalSeconds));
     }
 
     static Task WriteReport(HttpContext http, HealthReport report)

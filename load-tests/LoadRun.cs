@@ -14,6 +14,8 @@ public static class LoadRun
         var sampling = server.RunAsync(rec, stopSampling.Token);
         var postgres = new PostgresSampler(o.PostgresPid);
         var postgresSampling = postgres.RunAsync(rec, stopSampling.Token);
+        var gc = new GcSampler(o.Url);
+        var gcSampling = o.ServerPid is null ? Task.CompletedTask : gc.RunAsync(rec, stopSampling.Token);
         var floor = o.Database is { } database && o.FloorRate > 0 && o.Scenario != "connect"
             ? CommitFloor.RunAsync(database, o.FloorRate, rec, stopSampling.Token)
             : Task.CompletedTask;
@@ -32,6 +34,7 @@ public static class LoadRun
         await sampling;
         await floor;
         await postgresSampling;
+        await gcSampling;
         // From the end of the warm-up; what was stored after it (send_to_ack counts the measured messages).
         var measuredFrom = (double)(rec.MeasureFrom - rec.Start) / Stopwatch.Frequency;
         if (postgres.Since(measuredFrom) is { } pg)
@@ -39,6 +42,13 @@ public static class LoadRun
             values["postgres.cpu_percent_mean"] = pg.CpuSeconds / pg.Seconds * 100;
             if (rec.Metrics.FirstOrDefault(m => m.Name == "send_to_ack") is { All.TotalCount: > 0 and var acked })
                 values["postgres.cpu_ms_per_message"] = pg.CpuSeconds * 1000 / acked;
+        }
+        if (gc.Since(measuredFrom) is { } collected)
+        {
+            values["gc.pause_ms_per_second"] = collected.PauseMsPerSecond;
+            values["gc.collections"] = collected.Collections;
+            values["gc.gen2_collections"] = collected.Gen2;
+            values["gc.mean_pause_ms"] = collected.MeanPauseMs;
         }
         if (o.Scenario == "soak" && rec.Metrics.FirstOrDefault(m => m.Name == "visitor_to_admin") is { PerSecond.Count: > 4 } soak)
         {

@@ -132,6 +132,56 @@ public sealed class PostgresSampler(int? postmasterPid)
     }
 }
 
+/// <summary>
+/// The service's garbage collections, read from its /metrics once a second: how many of each generation and how long
+/// they paused it (the same runtime counters dotnet-counters shows).
+/// </summary>
+public sealed class GcSampler(Uri url)
+{
+    public List<(double Second, double PauseSeconds, double Collections, double Gen2)> Samples { get; } = [];
+
+    public async Task RunAsync(Recorder clock, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(5) };
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    var text = await http.GetStringAsync("/metrics", ct);
+                    lock (Samples) Samples.Add((clock.Now, Value(text, "supportchat_gc_pause_seconds_total"),
+                        Value(text, "dotnet_collection_count_total{generation=\"0\"}"), Value(text, "dotnet_collection_count_total{generation=\"2\"}")));
+                }
+                catch (HttpRequestException) { } // the service went away, or is too busy: a missing second
+                catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    static double Value(string metrics, string name)
+    {
+        var at = metrics.IndexOf("\n" + name + " ", StringComparison.Ordinal);
+        if (at < 0) return 0;
+        var start = at + name.Length + 2;
+        var end = metrics.IndexOf('\n', start);
+        return double.Parse(metrics[start..(end < 0 ? metrics.Length : end)], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Over the samples from second `from`: pause ms per second, collections (every one collects gen0), gen2 collections, mean pause ms.</summary>
+    public (double PauseMsPerSecond, double Collections, double Gen2, double MeanPauseMs)? Since(double from)
+    {
+        var window = Samples.Where(s => s.Second >= from).ToList();
+        if (window.Count < 2) return null;
+        var (first, last) = (window[0], window[^1]);
+        var pauseMs = (last.PauseSeconds - first.PauseSeconds) * 1000;
+        var collections = last.Collections - first.Collections;
+        return (pauseMs / (last.Second - first.Second), collections, last.Gen2 - first.Gen2, collections > 0 ? pauseMs / collections : 0);
+    }
+}
+
 /// <summary>The service's CPU and resident memory, sampled once a second from /proc.</summary>
 public sealed class ServerSampler(int? pid)
 {

@@ -85,6 +85,28 @@ public sealed class LoadTestSmokeTests(TestDatabase db) : IClassFixture<TestData
     }
 
     [Fact]
+    public async Task The_gc_sampler_counts_the_services_collections_and_their_pauses_from_its_metrics()
+    {
+        // The host runs in this process, so the collections forced here are the service's.
+        var rec = new Recorder();
+        var gc = new GcSampler(host.BaseUri);
+        using var stop = new CancellationTokenSource();
+        var sampling = gc.RunAsync(rec, stop.Token);
+        while (gc.Samples.Count < 1) await Task.Delay(50);
+        for (var i = 0; i < 5; i++) GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+        var before = gc.Samples.Count;
+        while (gc.Samples.Count == before) await Task.Delay(50);
+        await stop.CancelAsync();
+        await sampling;
+
+        var collected = gc.Since(0);
+        Assert.NotNull(collected);
+        Assert.True(collected.Value.Gen2 >= 5, $"gen2 collections seen: {collected.Value.Gen2}");
+        Assert.True(collected.Value.Collections >= collected.Value.Gen2);
+        Assert.True(collected.Value.PauseMsPerSecond > 0 && collected.Value.MeanPauseMs > 0, $"{collected}");
+    }
+
+    [Fact]
     public async Task A_short_api_run_pages_the_lists_and_history_and_reports_the_cache_hit_rate()
     {
         var (exitCode, output, report) = await RunAsync("--scenario", "api", "--warmup", "0.2", "--duration", "1", "--rate", "30", "--visitors", "5");
