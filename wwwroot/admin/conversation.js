@@ -8,7 +8,8 @@ import { tags } from './tags.js';
 import { triage } from './triage.js';
 
 export const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
-export const nameOf = (c) => c.visitorName || t('admin.visitor', { id: c.visitorId.slice(0, 6) });
+// The server names every visitor (their own name, else one made from their id), the same in the list, search and Telegram.
+export const nameOf = (c) => c.visitorDisplayName;
 
 /** list: the conversation list's { items (by id), renderItem(c), updateTitle() }. */
 export function openConversation(list) {
