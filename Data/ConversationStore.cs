@@ -16,7 +16,7 @@ public sealed record MessagePage(IReadOnlyList<MessageRow> Messages, bool HasMor
 
 public sealed record ConversationState(Guid Id, Guid VisitorId, ConversationStatus Status, long LastSeq, long VisitorReadSeq, long AdminReadSeq);
 
-public sealed record StatusChange(Guid ConversationId, ConversationStatus Previous, ConversationStatus Status, bool Changed, string? VisitorName);
+public sealed record StatusChange(Guid ConversationId, ConversationStatus Previous, ConversationStatus Status, bool Changed, Guid VisitorId, string? VisitorName);
 
 public sealed record ConversationSummary(
     Guid Id, ConversationStatus Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq,
@@ -142,7 +142,7 @@ public static class ConversationStore
     public static Task<StatusChange?> SetStatusAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid conversationId, ConversationStatus status) =>
         c.QuerySingleOrDefaultAsync<StatusChange>($"""
             WITH old AS (
-                SELECT c.id, c.status, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = @conversationId FOR UPDATE OF c
+                SELECT c.id, c.status, v.id AS visitor_id, v.name FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE c.id = @conversationId FOR UPDATE OF c
             ), upd AS (
                 UPDATE conversations SET status = @status, closed_at = CASE WHEN @status = 'closed' THEN now() END
                 WHERE id = @conversationId AND status <> @status
@@ -150,7 +150,7 @@ public static class ConversationStore
             ), list_changed AS (
                 {ListVersionBumpWhen("upd")}
             )
-            SELECT old.id AS conversation_id, old.status AS previous, @status AS status, EXISTS (SELECT 1 FROM upd) AS changed, old.name AS visitor_name
+            SELECT old.id AS conversation_id, old.status AS previous, @status AS status, EXISTS (SELECT 1 FROM upd) AS changed, old.visitor_id, old.name AS visitor_name
             FROM old
             """, new { conversationId, status = status.Wire() }, tx);
 

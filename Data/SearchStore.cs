@@ -4,10 +4,10 @@ using Npgsql;
 namespace SupportChat.Data;
 
 /// <summary>A message that matched a search; Snippet marks each match between SearchStore.MarkStart and MarkStop.</summary>
-public sealed record MessageHit(long MessageId, Guid ConversationId, long Seq, SenderKind Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
+public sealed record MessageHit(long MessageId, Guid ConversationId, long Seq, SenderKind Sender, DateTime CreatedAt, Guid VisitorId, string? VisitorName, string Snippet);
 
 /// <summary>A visitor whose name or e-mail contains the search text, with their latest conversation.</summary>
-public sealed record VisitorHit(Guid ConversationId, DateTime LastActivityAt, string? VisitorName, string? VisitorEmail);
+public sealed record VisitorHit(Guid ConversationId, DateTime LastActivityAt, Guid VisitorId, string? VisitorName, string? VisitorEmail);
 
 /// <summary>Admin search: full text over messages (newest first, keyset on id) and substrings of visitor names and e-mails.</summary>
 public static class SearchStore
@@ -67,7 +67,7 @@ public static class SearchStore
         }
         if (ids.Count == 0) return [];
         return (await c.QueryAsync<MessageHit>("""
-            SELECT m.id AS message_id, m.conversation_id, m.seq, m.sender_kind AS sender, m.created_at, v.name AS visitor_name,
+            SELECT m.id AS message_id, m.conversation_id, m.seq, m.sender_kind AS sender, m.created_at, v.id AS visitor_id, v.name AS visitor_name,
                    ts_headline('simple', translate(translate(m.body, @reserved, ''), '<>', @angles), websearch_to_tsquery('simple', @q), @options) AS snippet
             FROM messages m
             JOIN conversations c ON c.id = m.conversation_id
@@ -92,7 +92,7 @@ public static class SearchStore
         var pattern = "%" + text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
         await using var c = await db.OpenConnectionAsync();
         return (await c.QueryAsync<VisitorHit>("""
-            SELECT lc.id AS conversation_id, lc.last_activity_at, v.name AS visitor_name, v.email AS visitor_email
+            SELECT lc.id AS conversation_id, lc.last_activity_at, v.id AS visitor_id, v.name AS visitor_name, v.email AS visitor_email
             FROM (
                 SELECT id, name, email, last_seen_at FROM visitors
                 WHERE name ILIKE @pattern OR email ILIKE @pattern

@@ -10,7 +10,7 @@ public sealed record TelegramOutgoing(long ChatId, Guid? ConversationId, string 
 public sealed record TelegramOutboxRow(long Id, long ChatId, Guid? ConversationId, string Text, long? ReplyToMessageId, int Attempts, int Timeouts);
 
 /// <summary>What a notification needs to know about the visitor message that caused it.</summary>
-public sealed record VisitorMessageContext(long MessageId, string? VisitorName, string? PageUrl, bool FirstFromVisitor);
+public sealed record VisitorMessageContext(long MessageId, Guid VisitorId, string? VisitorName, string? PageUrl, bool FirstFromVisitor);
 
 public sealed record TelegramAdmin(long Id, string DisplayName);
 
@@ -33,7 +33,7 @@ public static class TelegramStore
     /// <summary>Who sent these visitor messages, from which page, and whether each is its visitor's first in the conversation.</summary>
     public static async Task<IReadOnlyList<VisitorMessageContext>> VisitorMessageContextAsync(NpgsqlConnection c, NpgsqlTransaction tx, long[] messageIds) =>
         (await c.QueryAsync<VisitorMessageContext>("""
-            SELECT m.id AS message_id, v.name AS visitor_name, v.page_url,
+            SELECT m.id AS message_id, v.id AS visitor_id, v.name AS visitor_name, v.page_url,
                    NOT EXISTS (SELECT 1 FROM messages p
                                WHERE p.conversation_id = m.conversation_id AND p.sender_kind = 'visitor' AND p.seq < m.seq) AS first_from_visitor
             FROM messages m JOIN conversations cv ON cv.id = m.conversation_id JOIN visitors v ON v.id = cv.visitor_id

@@ -12,7 +12,7 @@ namespace SupportChat.Endpoints;
 
 public sealed record ConversationListItem(
     Guid Id, ConversationStatus Status, DateTime CreatedAt, DateTime LastActivityAt, long LastSeq, long VisitorReadSeq, long AdminReadSeq, long UnreadCount,
-    Guid VisitorId, string? VisitorName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
+    Guid VisitorId, string? VisitorName, string VisitorDisplayName, string? VisitorEmail, string? PageUrl, DateTime VisitorLastSeenAt, bool VisitorOnline,
     string? LastMessagePreview, SenderKind? LastMessageSender, DateTime? LastMessageAt, string? VisitorUserAgent, DateTime VisitorFirstSeenAt,
     long? AssignedAdminId, string? AssignedAdminName, IReadOnlyList<Tag> Tags);
 
@@ -115,7 +115,8 @@ public static class ConversationsApi
     }
 
     static ConversationListItem Item(ConversationSummary r, bool online) => new(r.Id, r.Status, r.CreatedAt, r.LastActivityAt, r.LastSeq,
-        r.VisitorReadSeq, r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName, r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online,
+        r.VisitorReadSeq, r.AdminReadSeq, r.UnreadCount, r.VisitorId, r.VisitorName,
+        VisitorNames.Display(r.VisitorId, r.VisitorName), r.VisitorEmail, r.PageUrl, r.VisitorLastSeenAt, online,
         r.LastMessagePreview, r.LastMessageSender, r.LastMessageAt, r.VisitorUserAgent, r.VisitorFirstSeenAt, r.AssignedAdminId, r.AssignedAdminName, r.Tags);
 
     static async Task<Results<Ok<MessageList>, BadRequestError, ForbiddenError, NotFoundError>> MessagesAsync(HttpContext http, AdminPrincipal admin, ConversationService conversations, Guid id, long? before, int? limit)

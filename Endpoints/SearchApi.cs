@@ -3,15 +3,17 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SupportChat.Data;
 using SupportChat.Admins;
+using SupportChat.Conversations;
 
 namespace SupportChat.Endpoints;
 
 /// <summary>
 /// One search result. kind "message": a message (snippet marks matches between U+E000 and U+E001); kind "visitor": a
 /// visitor whose name or e-mail contains the text (MessageId, Seq and Sender are null; the link is their latest conversation).
+/// VisitorName is the name the visitor gave, if any; VisitorDisplayName what the console shows them as (VisitorNames).
 /// </summary>
 public sealed record SearchResult(
-    string Kind, Guid ConversationId, long? MessageId, long? Seq, SenderKind? Sender, DateTime CreatedAt, string? VisitorName, string Snippet);
+    string Kind, Guid ConversationId, long? MessageId, long? Seq, SenderKind? Sender, DateTime CreatedAt, string? VisitorName, string VisitorDisplayName, string Snippet);
 
 public sealed record SearchResults(IReadOnlyList<SearchResult> Results, string? NextCursor);
 
@@ -49,10 +51,11 @@ public static class SearchApi
         var results = new List<SearchResult>();
         if (beforeId is null && text.Length >= MinVisitorChars)
             foreach (var v in await SearchStore.VisitorsAsync(db, text, MaxVisitors))
-                results.Add(new SearchResult("visitor", v.ConversationId, null, null, null, v.LastActivityAt, v.VisitorName,
+                results.Add(new SearchResult("visitor", v.ConversationId, null, null, null, v.LastActivityAt, v.VisitorName, VisitorNames.Display(v.VisitorId, v.VisitorName),
                     Mark(string.Join(" · ", new[] { v.VisitorName, v.VisitorEmail }.Where(s => !string.IsNullOrEmpty(s))), text)));
         var messages = await SearchStore.MessagesAsync(db, text, beforeId, take);
-        results.AddRange(messages.Select(m => new SearchResult("message", m.ConversationId, m.MessageId, m.Seq, m.Sender, m.CreatedAt, m.VisitorName, m.Snippet)));
+        results.AddRange(messages.Select(m => new SearchResult("message", m.ConversationId, m.MessageId, m.Seq, m.Sender, m.CreatedAt, m.VisitorName,
+            VisitorNames.Display(m.VisitorId, m.VisitorName), m.Snippet)));
         var next = messages.Count == take ? messages[^1].MessageId.ToString(CultureInfo.InvariantCulture) : null;
         return TypedResults.Ok(new SearchResults(results, next));
     }

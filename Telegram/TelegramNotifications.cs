@@ -30,26 +30,27 @@ public sealed class TelegramNotifications(IOptions<TelegramOptions> options, Tel
             if (!context.TryGetValue(m.Id, out var x) || !(x.FirstFromVisitor || later)) continue;
             // A file is told by its name (and caption); the file itself stays in the console.
             var body = m.AttachmentName is not { } file ? m.Body : file == m.Body ? $"📎 {file}" : $"📎 {file}\n{m.Body}";
-            var text = x.FirstFromVisitor ? NewConversation(x.VisitorName, x.PageUrl, body) : VisitorMessage(x.VisitorName, body);
+            var visitor = VisitorNames.Display(x.VisitorId, x.VisitorName);
+            var text = x.FirstFromVisitor ? NewConversation(visitor, x.PageUrl, body) : VisitorMessage(visitor, body);
             rows.AddRange(o.AdminChatIds.Select(chat => new TelegramOutgoing(chat, m.ConversationId, text)));
         }
         await TelegramStore.AddToOutboxAsync(c, tx, rows);
     }
 
-    string Name(string? visitorName) => string.IsNullOrWhiteSpace(visitorName) ? texts.Format("telegram.anonymousVisitor") : visitorName;
-
-    public string NewConversation(string? visitorName, string? pageUrl, string body) =>
-        texts.Format("telegram.newConversation", ("name", Name(visitorName)), ("page", pageUrl ?? texts.Format("telegram.unknownPage")),
+    /// <summary>visitor: what VisitorNames.Display calls them, as everywhere else.</summary>
+    public string NewConversation(string visitor, string? pageUrl, string body) =>
+        texts.Format("telegram.newConversation", ("name", visitor), ("page", pageUrl ?? texts.Format("telegram.unknownPage")),
             ("text", TelegramTexts.Shorten(body)));
 
-    public string VisitorMessage(string? visitorName, string body) =>
-        texts.Format("telegram.visitorMessage", ("name", Name(visitorName)), ("text", TelegramTexts.Shorten(body)));
+    public string VisitorMessage(string visitor, string body) =>
+        texts.Format("telegram.visitorMessage", ("name", visitor), ("text", TelegramTexts.Shorten(body)));
 
     /// <summary>A conversation was closed: every admin chat hears of it, in the closing transaction.</summary>
     public Task StatusChangedAsync(NpgsqlConnection c, NpgsqlTransaction tx, StatusChange change) =>
-        change.Status != ConversationStatus.Closed ? Task.CompletedTask : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, change.VisitorName));
+        change.Status != ConversationStatus.Closed ? Task.CompletedTask
+            : TelegramStore.AddToOutboxAsync(c, tx, ConversationClosed(change.ConversationId, VisitorNames.Display(change.VisitorId, change.VisitorName)));
 
-    public IReadOnlyList<TelegramOutgoing> ConversationClosed(Guid conversationId, string? visitorName) =>
+    public IReadOnlyList<TelegramOutgoing> ConversationClosed(Guid conversationId, string visitor) =>
         options.Value.AdminChatIds.Select(chat => new TelegramOutgoing(chat, conversationId,
-            texts.Format("telegram.conversationClosed", ("name", Name(visitorName))))).ToList();
+            texts.Format("telegram.conversationClosed", ("name", visitor)))).ToList();
 }

@@ -171,7 +171,7 @@ public sealed class TelegramUpdates(
         if (open.Count == 0) return texts.Format("telegram.open.none");
         var lines = open.Select(x => texts.Format("telegram.open.item",
             ("url", $"{server.Value.BaseUrl}/admin/?conversation={x.Id}"),
-            ("name", string.IsNullOrWhiteSpace(x.VisitorName) ? texts.Format("telegram.anonymousVisitor") : x.VisitorName),
+            ("name", VisitorNames.Display(x.VisitorId, x.VisitorName)),
             ("preview", TelegramTexts.Shorten(x.LastMessagePreview ?? "", 100))));
         return texts.Format("telegram.open.header", ("count", open.Count.ToString())) + "\n" + string.Join("\n", lines);
     }

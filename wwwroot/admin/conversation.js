@@ -8,7 +8,8 @@ import { tags } from './tags.js';
 import { triage } from './triage.js';
 
 export const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
-export const nameOf = (c) => c.visitorName || t('admin.visitor', { id: c.visitorId.slice(0, 6) });
+// The server names every visitor (their own name, else one made from their id), the same in the list, search and Telegram.
+export const nameOf = (c) => c.visitorDisplayName;
 
 /** list: the conversation list's { items (by id), renderItem(c), updateTitle() }. */
 export function openConversation(list) {
@@ -81,6 +82,9 @@ export function openConversation(list) {
     triage.showFor(c);
     tags.showFor(c);
     $('status-toggle').textContent = t(c.status === 'closed' ? 'admin.thread.reopen' : 'admin.thread.close');
+    // Pending is "waiting on the customer": pressed while it is; a closed conversation is reopened first.
+    $('status-pending').setAttribute('aria-pressed', String(c.status === 'pending'));
+    $('status-pending').hidden = c.status === 'closed';
     const row = (key, value) => [el('dt', { text: t(key) }), el('dd', {}, value ?? '—')];
     const page = c.pageUrl ? el('a', { href: c.pageUrl, target: '_blank', rel: 'noopener noreferrer', text: c.pageUrl }) : null;
     $('details').replaceChildren(
@@ -121,20 +125,22 @@ export function openConversation(list) {
     list.updateTitle();
   }
 
-  // ---- Close and reopen
-  $('status-toggle').addEventListener('click', async () => {
+  // ---- Close, reopen, pending (a visitor message makes a pending or closed conversation open again, on the server)
+  async function setStatus(status) {
     const c = shown();
     if (!c) return;
     $('thread-error').textContent = '';
     try {
-      const changed = await session.call(`/api/admin/conversations/${c.id}/status`, { method: 'POST', body: { status: c.status === 'closed' ? 'open' : 'closed' } });
+      const changed = await session.call(`/api/admin/conversations/${c.id}/status`, { method: 'POST', body: { status } });
       c.status = changed.status;
       list.renderItem(c);
       details(c);
     } catch (e) {
       $('thread-error').textContent = errorText(e);
     }
-  });
+  }
+  $('status-toggle').addEventListener('click', () => setStatus(shown()?.status === 'closed' ? 'open' : 'closed'));
+  $('status-pending').addEventListener('click', () => setStatus(shown()?.status === 'pending' ? 'open' : 'pending'));
 
   // ---- Writing (compose.js): what is sent here shows as the thread shows everything else.
   const writer = compose(open);

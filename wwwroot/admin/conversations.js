@@ -31,11 +31,12 @@ async function loadPage(reset) {
     }
     for (const c of page.conversations) { list.items.set(c.id, c); $('conv-list').append(renderItem(c)); }
     list.cursor = page.nextCursor;
-    $('conv-empty').hidden = $('conv-list').children.length > 0;
+    updateEmpty();
     updateTitle();
   } catch (e) {
     $('conv-empty').hidden = false;
-    $('conv-empty').textContent = errorText(e);
+    $('conv-empty-text').textContent = errorText(e);
+    $('conv-clear').hidden = true;
   } finally {
     if (generation === list.generation) list.loading = false;
   }
@@ -57,6 +58,20 @@ function renderItem(c) {
   c.li = li;
   return li;
 }
+
+/** An empty list says why: nothing yet, or nothing that fits the filters (with the button that clears them). */
+function updateEmpty() {
+  const filtered = triage.active();
+  $('conv-empty').hidden = $('conv-list').children.length > 0;
+  $('conv-empty-text').textContent = t(filtered ? 'admin.conversations.noMatch' : 'admin.conversations.empty');
+  $('conv-clear').hidden = !filtered;
+}
+
+// The button hides once the list is back; focus stays in the filters rather than falling to the page.
+$('conv-clear').addEventListener('click', () => {
+  triage.clear();
+  document.querySelector('.filters button[data-status=""]').focus();
+});
 
 function updateTitle() {
   session.title([...list.items.values()].reduce((n, c) => n + c.unreadCount, 0));
@@ -129,7 +144,9 @@ function onFrame(f) {
 
 /** After a live change: the row goes when it no longer fits the filters (unless it is the open conversation), else shows the change. */
 function refilter(c) {
-  if (!triage.matches(c) && c.id !== open.id) { c.li?.remove(); list.items.delete(c.id); } else renderItem(c);
+  // The open conversation is kept off a list it left; once it fits again it comes back in its place with a reload.
+  if (triage.matches(c) && !c.li?.isConnected) { if (c.id === open.id) open.details(c); return loadPage(true); }
+  if (!triage.matches(c) && c.id !== open.id) { c.li?.remove(); list.items.delete(c.id); updateEmpty(); } else renderItem(c);
   if (c.id === open.id) open.details(c);
   updateTitle();
 }
@@ -187,6 +204,7 @@ export const conversations = {
     triage.relabel();
     tags.relabel();
     for (const c of list.items.values()) renderItem(c);
+    if (!$('conv-empty').hidden && !list.loading) updateEmpty();
     open.relabel();
     updateTitle();
   },

@@ -18,12 +18,11 @@ export function markedText(snippet) {
 }
 
 function renderResult(r) {
-  const name = r.visitorName ?? t('admin.visitor', { id: r.conversationId.slice(0, 6) });
   return el('li', {}, el('button', {
     type: 'button', class: `result ${r.kind}`, 'data-conversation': r.conversationId, 'data-seq': r.seq ?? '',
     onclick: () => conversations.openAt(r.conversationId, r.seq),
   },
-  el('span', { class: 'name', text: name }),
+  el('span', { class: 'name', text: r.visitorDisplayName }),
   r.kind === 'visitor' ? el('span', { class: 'kind', text: t('admin.search.visitor') }) : el('time', { datetime: r.createdAt, text: formatDateTime(r.createdAt) }),
   el('p', { class: 'snippet' }, ...markedText(r.snippet))));
 }

@@ -25,7 +25,7 @@ async function loadAudit(reset) {
     if (reset) $('audit-rows').replaceChildren();
     for (const a of page.items) {
       $('audit-rows').append(el('tr', {}, cell(formatDateTime(a.at)), cell(a.adminUsername), cell(a.action),
-        cell(a.targetType ? `${a.targetType} ${a.targetId ?? ''}` : null), cell(a.ip)));
+        cell(a.targetType ? `${a.targetType} ${a.targetName ?? a.targetId ?? ''}` : null), cell(a.ip)));
     }
     auditBefore = page.nextBefore;
     $('audit-more').hidden = !auditBefore;

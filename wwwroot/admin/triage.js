@@ -59,6 +59,19 @@ function matches(c) {
   return true;
 }
 
+/** Whether any filter narrows the list (an empty list then says so, and offers to clear them). */
+const active = () => Boolean(filter.status || filter.assignee || filter.tag || filter.unread);
+
+/** Back to every conversation: the controls show it, and the list reloads. */
+function clear() {
+  Object.assign(filter, { status: '', assignee: '', tag: '', unread: false });
+  for (const b of document.querySelectorAll('.filters button')) b.setAttribute('aria-pressed', String(b.dataset.status === ''));
+  $('filter-assignee').value = '';
+  $('filter-tag').value = '';
+  $('filter-unread').checked = false;
+  onFilter();
+}
+
 /** The filters as the list API's query string. */
 function query(params) {
   for (const key of ['status', 'assignee', 'tag']) if (filter[key]) params.set(key, filter[key]);
@@ -98,6 +111,8 @@ tags.watch(renderFilters);
 export const triage = {
   filter,
   matches,
+  active,
+  clear,
   query,
   loadAdmins,
   /** The open conversation whose assignee the thread header shows and changes. */
