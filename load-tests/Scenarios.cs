@@ -149,6 +149,8 @@ public static partial class Scenarios
     public static async Task ConnectAsync(LoadOptions o, Recorder rec, Dictionary<string, double> values, CancellationToken ct)
     {
         using var http = Clients.Http(o.Url);
+        // What the service holds before anyone connects: the idle figure of issue 16 goal 4.
+        if (o.ServerPid is { } idlePid) values["connect.rss_mb_before"] = ServerSampler.Read(idlePid).RssMb;
         var sockets = new ConcurrentBag<LoadSocket>();
         var pending = new ConcurrentBag<Task>();
         long failed = 0;
