@@ -67,15 +67,21 @@ public sealed class SessionReadCacheTests(TestDatabase database) : TwoInstancesT
         Assert.Equal(HttpStatusCode.Unauthorized, status);
     }
 
-    [Fact]
-    public async Task While_redis_is_down_every_read_asks_the_database()
+    /// <summary>An admin whose session B has just found live (and remembers), then Redis stopped and B aware of it.</summary>
+    async Task<(TestAdminSession Admin, HttpClient OnB)> RememberedOnBThenRedisDownAsync()
     {
         var admin = await TestAdmins.SignInAsync(db.ConnectionString);
         var onB = TestAdmins.CreateClient(b.App, admin);
         Assert.Equal(HttpStatusCode.OK, (await onB.GetAsync("/api/admin/me")).StatusCode);
         await redis.StopAsync();
         await WaitForBackplaneAsync(b, "Degraded");
+        return (admin, onB);
+    }
 
+    [Fact]
+    public async Task While_redis_is_down_every_read_asks_the_database()
+    {
+        var (admin, onB) = await RememberedOnBThenRedisDownAsync();
         Assert.Equal(HttpStatusCode.NoContent, (await TestAdmins.CreateClient(a.App, admin).PostAsync("/api/admin/logout", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await onB.GetAsync("/api/admin/me")).StatusCode);
     }
@@ -83,11 +89,7 @@ public sealed class SessionReadCacheTests(TestDatabase database) : TwoInstancesT
     [Fact]
     public async Task A_session_remembered_before_an_outage_is_checked_again_after_it()
     {
-        var admin = await TestAdmins.SignInAsync(db.ConnectionString);
-        var onB = TestAdmins.CreateClient(b.App, admin);
-        Assert.Equal(HttpStatusCode.OK, (await onB.GetAsync("/api/admin/me")).StatusCode);
-        await redis.StopAsync();
-        await WaitForBackplaneAsync(b, "Degraded");
+        var (admin, onB) = await RememberedOnBThenRedisDownAsync();
         // The notice of this logout is lost with Redis down.
         Assert.Equal(HttpStatusCode.NoContent, (await TestAdmins.CreateClient(a.App, admin).PostAsync("/api/admin/logout", null)).StatusCode);
         await redis.StartAgainAsync();
