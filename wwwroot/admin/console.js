@@ -1,4 +1,4 @@
-// The admin console: login, navigation, the admin socket, language, notifications and the tab title.
+// The admin console: login, navigation, the admin socket, language, notifications, sound (chime.js) and the tab title.
 import { api, t, $, loadLocale, translate, errorText, pickLocale, ChatSocket, socketUrl, locale } from '../js/common.js';
 import { session } from './session.js';
 import { conversations } from './conversations.js';
@@ -6,6 +6,7 @@ import './search.js';
 import { team } from './team.js';
 import { canned } from './canned.js';
 import { tags } from './tags.js';
+import { chime } from './chime.js';
 
 const localeKey = 'supportchat:locale';
 
@@ -36,6 +37,7 @@ function signedIn(signed) {
   $('login').hidden = true;
   $('app').hidden = false;
   $('me').textContent = signed.admin.displayName;
+  chime.load(signed.admin.id);
   renderNotifyButton();
   let welcomed = false;
   session.socket = new ChatSocket(socketUrl(location.href, '/ws/admin'), {

@@ -6,6 +6,7 @@ import { session } from './session.js';
 import { compose } from './compose.js';
 import { tags } from './tags.js';
 import { triage } from './triage.js';
+import { browserName } from './user-agent.js';
 
 export const visible = () => document.visibilityState === 'visible' && !$('view-conversations').hidden;
 // The server names every visitor (their own name, else one made from their id), the same in the list, search and Telegram.
@@ -36,6 +37,7 @@ export function openConversation(list) {
     $('thread-empty').hidden = true;
     $('thread-body').hidden = false;
     $('thread-error').textContent = '';
+    foldDetails(detailsShown());
     details(c);
     await loadOlder();
     if (open.id === id) resume();
@@ -89,9 +91,32 @@ export function openConversation(list) {
     const page = c.pageUrl ? el('a', { href: c.pageUrl, target: '_blank', rel: 'noopener noreferrer', text: c.pageUrl }) : null;
     $('details').replaceChildren(
       ...row('admin.details.status', `${t(`admin.status.${c.status}`)} · ${t(c.visitorOnline ? 'admin.online' : 'admin.offline')}`),
-      ...row('admin.details.email', c.visitorEmail), ...row('admin.details.page', page), ...row('admin.details.browser', c.visitorUserAgent),
+      ...row('admin.details.email', c.visitorEmail), ...row('admin.details.page', page), ...row('admin.details.browser', userAgent(c.visitorUserAgent)),
       ...row('admin.details.firstSeen', formatDateTime(c.visitorFirstSeenAt)), ...row('admin.details.lastSeen', formatDateTime(c.visitorLastSeenAt)));
   }
+
+  /** The browser as a name, the whole User-Agent on hover and for screen readers. */
+  function userAgent(ua) {
+    if (!ua) return null;
+    const name = browserName(ua);
+    return el('span', {}, el('span', { class: 'user-agent', title: ua, text: name }), name === ua ? null : el('span', { class: 'sr', text: ` (${ua})` }));
+  }
+
+  // ---- The visitor's details fold away, by the admin's choice (kept per admin), else folded on a short screen.
+  const detailsKey = () => `supportchat:details:${session.me?.id}`;
+  function detailsShown() {
+    const stored = localStorage.getItem(detailsKey());
+    return stored ? stored === 'shown' : innerHeight >= 1000;
+  }
+  function foldDetails(shown) {
+    $('details-toggle').setAttribute('aria-expanded', String(shown));
+    $('details').hidden = !shown;
+  }
+  $('details-toggle').addEventListener('click', () => {
+    const shown = $('details-toggle').getAttribute('aria-expanded') !== 'true';
+    localStorage.setItem(detailsKey(), shown ? 'shown' : 'folded');
+    foldDetails(shown);
+  });
 
   async function loadOlder() {
     if (open.loading) return;

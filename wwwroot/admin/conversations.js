@@ -4,6 +4,7 @@ import { el, t, $, errorText, formatTime } from '../js/common.js';
 import { session } from './session.js';
 import { tags } from './tags.js';
 import { triage } from './triage.js';
+import { chime } from './chime.js';
 import { openConversation, visible, nameOf } from './conversation.js';
 
 const list = { items: new Map(), cursor: null, loading: false, generation: 0, renderItem, updateTitle };
@@ -87,7 +88,11 @@ function onFrame(f) {
   const c = list.items.get(f.conversationId);
   switch (f.type) {
     case 'message': {
-      if (!c) return loadPage(true);
+      if (!c) {
+        // Not on the list: a new conversation (its first message), or one the filters or unloaded pages leave out.
+        if (f.sender === 'visitor') chime.play(f.seq <= 1 ? 'conversation' : 'message', f.conversationId);
+        return loadPage(true);
+      }
       Object.assign(c, { lastSeq: Math.max(c.lastSeq, f.seq), lastMessagePreview: f.body.slice(0, 140), lastMessageSender: f.sender,
         lastMessageAt: f.createdAt, lastActivityAt: f.createdAt });
       // A visitor message reopens a closed conversation on the server; show it so.
@@ -95,6 +100,7 @@ function onFrame(f) {
       const isOpen = f.conversationId === open.id;
       if (f.sender === 'visitor' && f.seq > c.adminReadSeq && !(isOpen && visible())) {
         c.unreadCount++;
+        chime.play('message', c.id);
         session.notify(t('admin.notify.title', { name: nameOf(c) }), f.body.slice(0, 140), () => open.show(c.id));
       }
       if (isOpen) {

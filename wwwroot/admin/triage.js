@@ -4,7 +4,7 @@ import { session } from './session.js';
 import { tags } from './tags.js';
 
 const filter = { status: '', assignee: '', tag: '', unread: false };
-const picker = { conversation: null, shown: '', onAssigned: () => {} };
+const picker = { conversation: null, entries: [], active: 0, onAssigned: () => {} };
 let admins = [];
 let onFilter = () => {};
 
@@ -35,17 +35,59 @@ function renderFilters() {
   }
 }
 
+/** The open conversation's assignee: a button showing who, opening a list of the team where a click or Enter assigns. */
 function renderPicker() {
   const c = picker.conversation;
   if (!c) return;
-  const current = c.assignedAdminId ? String(c.assignedAdminId) : '';
-  // A live update that leaves the assignee as it was (a tag, a message) keeps a choice not yet applied with the button.
-  const chosen = picker.shown === `${c.id}:${current}` ? $('assignee').value : current;
-  picker.shown = `${c.id}:${current}`;
-  const entries = [['', t('admin.assignee.nobody')], ...admins.map((a) => [String(a.id), a.displayName])];
+  const current = c.assignedAdminId ?? null;
+  const entries = [[null, t('admin.assignee.nobody')], ...admins.map((a) => [a.id, a.displayName])];
   // Someone no longer active still shows as the assignee until the conversation is given to another.
-  if (c.assignedAdminId && !admins.some((a) => a.id === c.assignedAdminId)) entries.push([String(c.assignedAdminId), c.assignedAdminName ?? '?']);
-  options($('assignee'), entries, chosen);
+  if (current && !admins.some((a) => a.id === current)) entries.push([current, c.assignedAdminName ?? '?']);
+  picker.entries = entries;
+  $('assignee-name').textContent = (entries.find(([id]) => id === current) ?? entries[0])[1];
+  $('assignee-options').replaceChildren(...entries.map(([id, name], i) => el('li', {
+    id: `assignee-option-${i}`, role: 'option', 'aria-selected': String(id === current), text: name, onclick: () => choose(i) })));
+  if (!$('assignee-options').hidden) highlight(Math.min(picker.active, entries.length - 1));
+}
+
+function highlight(i) {
+  picker.active = Math.max(0, Math.min(i, picker.entries.length - 1));
+  for (const [n, li] of [...$('assignee-options').children].entries()) li.classList.toggle('active', n === picker.active);
+  const li = $(`assignee-option-${picker.active}`);
+  $('assignee-options').setAttribute('aria-activedescendant', li?.id ?? '');
+  li?.scrollIntoView({ block: 'nearest' });
+}
+
+function openPicker() {
+  if (!picker.conversation) return;
+  $('assignee-options').hidden = false;
+  $('assignee').setAttribute('aria-expanded', 'true');
+  const current = picker.conversation.assignedAdminId ?? null;
+  highlight(Math.max(0, picker.entries.findIndex(([id]) => id === current)));
+  $('assignee-options').focus();
+}
+
+function closePicker(refocus) {
+  if ($('assignee-options').hidden) return;
+  $('assignee-options').hidden = true;
+  $('assignee').setAttribute('aria-expanded', 'false');
+  $('assignee-options').removeAttribute('aria-activedescendant');
+  if (refocus) $('assignee').focus();
+}
+
+/** The one step: choosing a name assigns it (moving through the list with the arrow keys does not). */
+async function choose(i) {
+  closePicker(true);
+  const c = picker.conversation;
+  const [adminId] = picker.entries[i] ?? [];
+  if (!c || adminId === undefined || adminId === (c.assignedAdminId ?? null)) return;
+  $('thread-error').textContent = '';
+  try {
+    picker.onAssigned(await session.call(`/api/admin/conversations/${c.id}/assignee`, { method: 'POST', body: { adminId } }));
+  } catch (e) {
+    $('thread-error').textContent = errorText(e);
+    renderPicker();
+  }
 }
 
 /** Whether a conversation belongs on the list as filtered now (a live change can move it off). */
@@ -90,21 +132,20 @@ $('filter-assignee').addEventListener('change', () => { filter.assignee = $('fil
 $('filter-tag').addEventListener('change', () => { filter.tag = $('filter-tag').value; onFilter(); });
 $('filter-unread').addEventListener('change', () => { filter.unread = $('filter-unread').checked; onFilter(); });
 
-// Applied with the button, not on change: arrowing through a closed select fires change at every step.
-$('assign').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const c = picker.conversation;
-  if (!c) return;
-  $('thread-error').textContent = '';
-  const value = $('assignee').value;
-  try {
-    picker.onAssigned(await session.call(`/api/admin/conversations/${c.id}/assignee`, { method: 'POST', body: { adminId: value ? Number(value) : null } }));
-  } catch (e) {
-    $('thread-error').textContent = errorText(e);
-    picker.shown = '';
-    renderPicker();
-  }
+$('assignee').addEventListener('click', () => ($('assignee-options').hidden ? openPicker() : closePicker(true)));
+$('assignee').addEventListener('keydown', (e) => {
+  if (e.key === 'ArrowDown' || e.key === 'ArrowUp') { e.preventDefault(); openPicker(); }
 });
+$('assignee-options').addEventListener('keydown', (e) => {
+  const moves = { ArrowDown: picker.active + 1, ArrowUp: picker.active - 1, Home: 0, End: picker.entries.length - 1 };
+  if (e.key in moves) { e.preventDefault(); highlight(moves[e.key]); }
+  else if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); choose(picker.active); }
+  else if (e.key === 'Escape') { e.preventDefault(); closePicker(true); }
+  else if (e.key === 'Tab') closePicker(false);
+});
+// Keeps the focus in the list while a name is clicked; a click anywhere else closes it.
+$('assignee-options').addEventListener('mousedown', (e) => e.preventDefault());
+$('assignee-options').addEventListener('focusout', (e) => { if (e.relatedTarget !== $('assignee')) closePicker(false); });
 
 tags.watch(renderFilters);
 
@@ -118,6 +159,7 @@ export const triage = {
   /** The open conversation whose assignee the thread header shows and changes. */
   showFor(c) {
     const opened = picker.conversation?.id !== c.id;
+    if (opened) closePicker(false);
     picker.conversation = c;
     renderPicker();
     // Admins invited since the console loaded can be assigned too: the team is read again when a conversation opens.
