@@ -40,7 +40,7 @@ public sealed partial class VisitorNamesTests(TestDatabase database) : TelegramT
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "n-1", body = "whereismyparcel please" });
         await socket.ReceiveAsync("ack");
-        using var http = AdminHttp(await TestAdmins.SignInAsync(db.ConnectionString));
+        using var http = host.AdminHttp(await TestAdmins.SignInAsync(db.ConnectionString));
 
         var row = await ListRowAsync(http, visitor.ConversationId);
         var name = VisitorNames.Generated(row.GetProperty("visitorId").GetGuid());
@@ -72,7 +72,7 @@ public sealed partial class VisitorNamesTests(TestDatabase database) : TelegramT
         await using var _1 = socket;
         await socket.SendAsync(new { type = "send", clientMsgId = "n-2", body = "namedvisitorword" });
         await socket.ReceiveAsync("ack");
-        using var http = AdminHttp(await TestAdmins.SignInAsync(db.ConnectionString));
+        using var http = host.AdminHttp(await TestAdmins.SignInAsync(db.ConnectionString));
 
         Assert.Equal(given, (await ListRowAsync(http, visitor.ConversationId)).GetProperty("visitorDisplayName").GetString());
         var results = (await http.GetFromJsonAsync<JsonElement>("/api/admin/search?q=namedvisitorword")).GetProperty("results").EnumerateArray().ToList();
@@ -94,13 +94,4 @@ public sealed partial class VisitorNamesTests(TestDatabase database) : TelegramT
     static async Task<JsonElement> ListRowAsync(HttpClient http, Guid conversationId) =>
         (await http.GetFromJsonAsync<JsonElement>("/api/admin/conversations?limit=100")).GetProperty("conversations").EnumerateArray()
             .Single(r => r.GetProperty("id").GetGuid() == conversationId);
-
-    HttpClient AdminHttp(TestAdminSession admin)
-    {
-        var http = host.Http(host.OwnOrigin);
-        http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(SupportChat.Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
-        return http;
-    }
 }

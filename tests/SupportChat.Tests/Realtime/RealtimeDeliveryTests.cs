@@ -84,7 +84,7 @@ public sealed class RealtimeDeliveryTests(TestDatabase database) : RealtimeTest(
         var visitor = await host.StartVisitorAsync();
         var (tab, _) = await host.ConnectVisitorAsync(visitor.Token);
         await using var _1 = tab;
-        using var http = AdminHttp(admin);
+        using var http = host.AdminHttp(admin);
 
         var body = new { clientMsgId = "http-1", body = "Replied from the console" };
         var response = await http.PostAsJsonAsync($"/api/admin/conversations/{visitor.ConversationId}/messages", body);
@@ -144,7 +144,7 @@ public sealed class RealtimeDeliveryTests(TestDatabase database) : RealtimeTest(
         await tab.ReceiveAsync("ack");
         await tab.SendAsync(new { type = "send", clientMsgId = "l-2", body = "second question" });
         await tab.ReceiveAsync("ack");
-        using var http = AdminHttp(admin);
+        using var http = host.AdminHttp(admin);
 
         var page = await http.GetFromJsonAsync<JsonElement>("/api/admin/conversations?limit=100");
         var rows = page.GetProperty("conversations").EnumerateArray().ToList();
@@ -174,14 +174,5 @@ public sealed class RealtimeDeliveryTests(TestDatabase database) : RealtimeTest(
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"/api/admin/conversations/{Guid.NewGuid()}/messages")).StatusCode);
         using var anonymous = host.Http(host.OwnOrigin);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/admin/conversations")).StatusCode);
-    }
-
-    HttpClient AdminHttp(TestAdminSession admin)
-    {
-        var http = host.Http(host.OwnOrigin);
-        http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(SupportChat.Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
-        return http;
     }
 }

@@ -46,6 +46,16 @@ public sealed class RealtimeHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>An HTTP client of the admin's session: its cookie, User-Agent, CSRF token and this service's own Origin.</summary>
+    public HttpClient AdminHttp(TestAdminSession admin)
+    {
+        var http = Http(OwnOrigin);
+        http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
+        http.DefaultRequestHeaders.Add(SupportChat.Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
+        return http;
+    }
+
     public async Task<VisitorSessionResponse> StartVisitorAsync(object? body = null)
     {
         using var http = Http();

@@ -46,7 +46,7 @@ public sealed class TelegramRestartAndPollingTests(TestDatabase db) : IClassFixt
         Assert.Equal(HttpStatusCode.NotFound, (await PostWebhookAsync(host, Update(AdminChat, AdminUser, "/help"))).StatusCode);
 
         var admin = await TestAdmins.SignInAsync(db.ConnectionString);
-        using (var http = AdminHttp(host, admin))
+        using (var http = host.AdminHttp(admin))
         {
             var link = (await (await http.PostAsync("/api/admin/telegram/link", null)).Content.ReadFromJsonAsync<TelegramLink>())!;
             fake.QueueUpdate(Update(AdminUser + 1, AdminUser + 1, "/start " + link.Url.Split("?start=")[1]));
@@ -77,7 +77,7 @@ public sealed class TelegramRestartAndPollingTests(TestDatabase db) : IClassFixt
         await using var fake = new FakeBotApi();
         await using var host = new RealtimeHost(db.ConnectionString, Settings(fake));
         var admin = await TestAdmins.SignInAsync(db.ConnectionString);
-        using var http = AdminHttp(host, admin);
+        using var http = host.AdminHttp(admin);
         var link = (await (await http.PostAsync("/api/admin/telegram/link", null)).Content.ReadFromJsonAsync<TelegramLink>())!;
         var start = "/start " + link.Url.Split("?start=")[1];
 
@@ -93,14 +93,5 @@ public sealed class TelegramRestartAndPollingTests(TestDatabase db) : IClassFixt
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/admin/telegram/link")).StatusCode);
         Assert.Equal(0, await CountAsync(db.ConnectionString,
             "SELECT count(*) FROM admins WHERE id = @AdminId AND telegram_user_id IS NOT NULL", new { admin.AdminId }));
-    }
-
-    static HttpClient AdminHttp(RealtimeHost host, TestAdminSession admin)
-    {
-        var http = host.Http(origin: host.OwnOrigin);
-        http.DefaultRequestHeaders.Add("Cookie", admin.CookieHeader);
-        http.DefaultRequestHeaders.UserAgent.ParseAdd(admin.UserAgent);
-        http.DefaultRequestHeaders.Add(Endpoints.AdminHttp.CsrfHeader, admin.CsrfToken);
-        return http;
     }
 }
