@@ -90,7 +90,7 @@ public sealed class AdminSessions
         var key = "admin-read:" + Convert.ToHexString(hash);
         var lookupAt = DateTime.UtcNow;
         if (readOnly && seenSessions.Get<CheckedSession>(key) is { } cached && NoticesArrive(since: cached.CheckedAt)
-            && cached.Row.ExpiresAt > DateTime.UtcNow && !revoked.ContainsKey(cached.Row.Id) && BindingHolds(cached.Row, from))
+            && cached.Row.ExpiresAt > lookupAt && !revoked.ContainsKey(cached.Row.Id) && BindingHolds(cached.Row, from))
         {
             SessionReads.WithLabels("memory").Inc();
             return Principal(cached.Row);
@@ -121,7 +121,7 @@ public sealed class AdminSessions
     }
 
     /// <summary>Revocation notices reach this instance now, and have since `since` (no Redis, or Redis up and not down since then).</summary>
-    bool NoticesArrive(DateTime? since) => backplane is null || (backplane.IsUp && (since is null || backplane.LastDownAt < since));
+    bool NoticesArrive(DateTime since) => backplane is null || (backplane.IsUp && backplane.LastDownAt < since);
 
     static AdminPrincipal Principal(AdminSessionRow s) => new(s.AdminId, s.Id, s.Username, s.DisplayName, s.CsrfToken, s.ExpiresAt);
 
